@@ -1,0 +1,118 @@
+/**
+ * `npm run bench`: ratios measured side by side in one process, printed as a table.
+ *  (a) engine p50 vs a bare InferenceSession.run loop on the same model and options (goal ≤ 1.05)
+ *  (b) profiled vs unprofiled run time (goal ≤ 1.10)
+ *  (c) builtin:tiny-gpt at batch 8: achieved GFLOP/s vs one 1024³ MatMul through ORT, and vs the
+ *      CPU's theoretical fp32 peak (an estimate from the clock and AVX2 FMA width)
+ * No assertions: these machines are noisy, so figures are reported, not enforced.
+ */
+import * as os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { encodeModel } from '../engine/src/onnx/codec';
+import { tensorFromFloat32 } from '../engine/src/onnx/tensor-data';
+import { DataType } from '../engine/src/onnx/types';
+import { GraphBuilder } from '../engine/src/model/graph-builder';
+import { buildTransformer } from '../engine/src/model/transformer';
+import { PRESETS } from '../engine/src/model/spec';
+import { defaultDeps, profileInference } from '../engine/src/profile/profiler';
+import { ort } from '../engine/src/runtime/ort';
+import { createRng } from '../engine/src/util/rng';
+import { percentile } from '../engine/src/util/stats';
+
+const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
+const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
+const RUNS = 40;
+
+interface Row {
+  name: string;
+  value: string;
+  goal: string;
+  detail: string;
+}
+
+/** p50 of `runs` plain `session.run` calls after `warmup`, on tensors made once. */
+async function bareLoopP50(model: Uint8Array, feeds: Record<string, { type: 'int64' | 'float32'; data: BigInt64Array | Float32Array; dims: number[] }>, runs: number): Promise<number> {
+  const o = ort();
+  const session = await o.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all', intraOpNumThreads: THREADS, interOpNumThreads: 1 });
+  const tensors = Object.fromEntries(Object.entries(feeds).map(([k, f]) => [k, new o.Tensor(f.type, f.data, f.dims)]));
+  for (let i = 0; i < 5; i++) await session.run(tensors);
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await session.run(tensors);
+    times.push(performance.now() - t0);
+  }
+  await session.release();
+  return percentile(times, 50);
+}
+
+function tokenFeed(batch: number, seq: number) {
+  const rng = createRng(0);
+  return { input_ids: { type: 'int64' as const, data: BigInt64Array.from({ length: batch * seq }, () => BigInt(rng.int(0, 1024))), dims: [batch, seq] } };
+}
+
+function matmulModel(n: number): Uint8Array {
+  const g = new GraphBuilder();
+  g.input('a', DataType.FLOAT, [n, n]);
+  const rng = createRng(1);
+  const w = g.init(tensorFromFloat32('b', [n, n], Float32Array.from({ length: n * n }, () => rng.normal())));
+  g.output(g.op('matmul', 'MatMul', ['a', w]), 'c', DataType.FLOAT, [n, n]);
+  return encodeModel({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph: g.build('matmul') });
+}
+
+/** Theoretical fp32 peak: cores × clock × 32 FLOP/cycle (two 8-wide FMA units); an estimate. */
+function cpuPeakGflops(): { gflops: number; basis: string } | undefined {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    if (!/\bfma\b/.test(info) || !/\bavx2\b/.test(info)) return undefined;
+    const mhz = Math.max(...[...info.matchAll(/cpu MHz\s*:\s*([\d.]+)/g)].map((m) => Number(m[1])));
+    const cores = os.availableParallelism();
+    return { gflops: (cores * mhz * 32) / 1000, basis: `${cores} cores × ${(mhz / 1000).toFixed(2)} GHz × 32 FLOP/cycle` };
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (xs: number[]) => percentile(xs, 50);
+
+async function main(): Promise<void> {
+  const rows: Row[] = [];
+  const model = encodeModel(buildTransformer(PRESETS['tiny-gpt']));
+  const batch1 = tokenFeed(1, 128);
+
+  // (a) + (b): alternate engine and bare loop so drift hits both sides alike.
+  const engine: number[] = [];
+  const bare: number[] = [];
+  const overhead: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const run = await profileInference({ model: 'builtin:tiny-gpt', threads: THREADS, batch: 1, seq: 128, runs: RUNS, profiledRuns: RUNS, warmup: 5 }, defaultDeps());
+    engine.push(run.latencyMs.p50);
+    overhead.push(run.profiledLatencyMs.p50 / run.latencyMs.p50);
+    bare.push(await bareLoopP50(model, batch1, RUNS));
+  }
+  const ratioA = median(engine) / median(bare);
+  rows.push({ name: '(a) engine p50 / bare ORT loop p50', value: ratioA.toFixed(3), goal: '≤ 1.05', detail: `tiny-gpt b1×s128: engine ${median(engine).toFixed(2)} ms, bare ${median(bare).toFixed(2)} ms (median of ${ROUNDS} rounds × ${RUNS} runs)` });
+  rows.push({ name: '(b) profiled p50 / unprofiled p50', value: median(overhead).toFixed(3), goal: '≤ 1.10', detail: `same sessions' options; profiled session records every kernel and its memory` });
+
+  // (c): model-level throughput against a single big MatMul and against the CPU's peak.
+  const big = await profileInference({ model: 'builtin:tiny-gpt', threads: THREADS, batch: 8, seq: 128, runs: 20, profiledRuns: 3, warmup: 3 }, defaultDeps());
+  const n = 1024;
+  const matP50 = await bareLoopP50(matmulModel(n), { a: { type: 'float32', data: Float32Array.from({ length: n * n }, (_, i) => (i % 7) / 7), dims: [n, n] } }, 20);
+  const matGflops = (2 * n ** 3) / (matP50 * 1e6);
+  rows.push({ name: '(c) tiny-gpt b8 GFLOP/s / 1024³ MatMul GFLOP/s', value: (big.compute.gflops / matGflops).toFixed(3), goal: 'report', detail: `model ${big.compute.gflops.toFixed(1)} GFLOP/s (${(big.compute.flops / 1e9).toFixed(2)} GFLOP in ${big.latencyMs.p50.toFixed(2)} ms p50); MatMul ${matGflops.toFixed(1)} GFLOP/s (${matP50.toFixed(2)} ms)` });
+  const peak = cpuPeakGflops();
+  if (peak) {
+    rows.push({ name: '(c) 1024³ MatMul / CPU fp32 peak (estimate)', value: (matGflops / peak.gflops).toFixed(3), goal: 'report', detail: `peak ≈ ${peak.gflops.toFixed(0)} GFLOP/s = ${peak.basis}` });
+    rows.push({ name: '(c) tiny-gpt b8 / CPU fp32 peak (estimate)', value: (big.compute.gflops / peak.gflops).toFixed(3), goal: 'report', detail: '' });
+  }
+
+  const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
+  console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);
+  console.log(`${'ratio'.padEnd(w[0])}  ${'value'.padStart(w[1])}  ${'goal'.padEnd(w[2])}  detail`);
+  for (const r of rows) console.log(`${r.name.padEnd(w[0])}  ${r.value.padStart(w[1])}  ${r.goal.padEnd(w[2])}  ${r.detail}`);
+}
+
+main().catch((e) => {
+  console.error(`bench failed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,145 @@
+import { DataType, ModelProto } from '../onnx/types';
+import { tensorFromFloat32, tensorFromInt64 } from '../onnx/tensor-data';
+import { createRng, Rng } from '../util/rng';
+import { GraphBuilder } from './graph-builder';
+import { TransformerSpec, validateSpec } from './spec';
+
+/** Opset of every built-in model: LayerNormalization is standard from 17 on. */
+export const BUILTIN_OPSET = 17;
+const IR_VERSION = 8;
+/** Standard deviation of the weight init (GPT-2 / BERT use 0.02). */
+const INIT_STD = 0.02;
+/** Added to masked attention scores; large enough that softmax gives exactly 0 in fp32. */
+const MASK_VALUE = -1e9;
+
+export interface BuildOptions {
+  /** Seed for the weight init; the same spec and seed give a byte-identical model. */
+  seed?: number;
+  /** Graph and model name. */
+  name?: string;
+}
+
+/**
+ * Builds a pre-LayerNorm transformer as an ONNX model using standard ops only (opset 17):
+ * token + position embeddings, N × [LN → MHA → residual, LN → GELU FFN → residual], final LN and
+ * an LM head (decoder, causal mask) or a pooled classification head (encoder, padding mask).
+ * Inputs: `input_ids` int64 [batch, sequence] (+ `attention_mask` int64 [batch, sequence] for
+ * encoders). Output: `logits`.
+ */
+export function buildTransformer(spec: TransformerSpec, options: BuildOptions = {}): ModelProto {
+  validateSpec(spec);
+  const seed = options.seed ?? 0;
+  const name = options.name ?? `${spec.kind}-${spec.layers}x${spec.hidden}`;
+  const rng = createRng(seed);
+  const g = new GraphBuilder();
+  const w = (wname: string, dims: number[]) => g.init(tensorFromFloat32(wname, dims, normal(rng, dims)));
+  const fill = (wname: string, dims: number[], value: number) =>
+    g.init(tensorFromFloat32(wname, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value)));
+  const ints = (cname: string, values: number[], dims = [values.length]) =>
+    g.init(tensorFromInt64(cname, dims, values.map((v) => BigInt(v))));
+  const scalar = (cname: string, value: number) => fill(cname, [], value);
+
+  const ids = g.input('input_ids', DataType.INT64, ['batch', 'sequence']);
+  const padMask = spec.kind === 'encoder' ? g.input('attention_mask', DataType.INT64, ['batch', 'sequence']) : undefined;
+
+  // Embeddings: token lookup plus the first `sequence` rows of the position table.
+  const tok = g.op('embed/token', 'Gather', [w('embed/token/weight', [spec.vocab, spec.hidden]), ids]);
+  const seqLen = g.op('embed/seq_len', 'Shape', [ids], { start: 1, end: 2 });
+  const pos = g.op('embed/position', 'Slice', [w('embed/position/weight', [spec.maxSeq, spec.hidden]), ints('const/zero_1d', [0]), seqLen, ints('const/axis0', [0])]);
+  let x = g.op('embed/add', 'Add', [tok, pos]);
+
+  const mask = spec.kind === 'decoder' ? causalMask(g, seqLen, ints) : paddingMask(g, padMask!, ints, scalar);
+  const headDim = spec.hidden / spec.heads;
+  const scale = scalar('const/attn_scale', 1 / Math.sqrt(headDim));
+  const splitShape = ints('const/split_heads_shape', [0, 0, spec.heads, headDim]);
+  const mergeShape = ints('const/merge_heads_shape', [0, 0, spec.hidden]);
+  const sqrt2 = scalar('const/sqrt2', Math.SQRT2);
+  const one = scalar('const/one', 1);
+  const half = scalar('const/half', 0.5);
+
+  for (let l = 0; l < spec.layers; l++) {
+    const p = `layer${l}`;
+    const ln = (n: string, input: string) =>
+      g.op(`${p}/${n}`, 'LayerNormalization', [input, fill(`${p}/${n}/scale`, [spec.hidden], 1), fill(`${p}/${n}/bias`, [spec.hidden], 0)], { axis: -1, epsilon: { float: 1e-5 } });
+    const dense = (n: string, input: string, inDim: number, outDim: number) => {
+      const mm = g.op(`${p}/${n}`, 'MatMul', [input, w(`${p}/${n}/weight`, [inDim, outDim])]);
+      return g.op(`${p}/${n}_bias`, 'Add', [mm, fill(`${p}/${n}/bias`, [outDim], 0)]);
+    };
+
+    // Attention block.
+    const h = ln('ln1', x);
+    const heads = (n: 'q' | 'k' | 'v', perm: number[]) => {
+      const proj = dense(`attn/${n}_proj`, h, spec.hidden, spec.hidden);
+      const split = g.op(`${p}/attn/${n}_split`, 'Reshape', [proj, splitShape]);
+      return g.op(`${p}/attn/${n}_transpose`, 'Transpose', [split], { perm });
+    };
+    const q = heads('q', [0, 2, 1, 3]); // [B, H, S, D]
+    const k = heads('k', [0, 2, 3, 1]); // [B, H, D, S]
+    const v = heads('v', [0, 2, 1, 3]); // [B, H, S, D]
+    const qk = g.op(`${p}/attn/qk_matmul`, 'MatMul', [q, k]);
+    const scaled = g.op(`${p}/attn/scale`, 'Mul', [qk, scale]);
+    const masked = g.op(`${p}/attn/mask_add`, 'Add', [scaled, mask]);
+    const probs = g.op(`${p}/attn/softmax`, 'Softmax', [masked], { axis: -1 });
+    const ctx = g.op(`${p}/attn/av_matmul`, 'MatMul', [probs, v]);
+    const merged = g.op(`${p}/attn/merge_transpose`, 'Transpose', [ctx], { perm: [0, 2, 1, 3] });
+    const flat = g.op(`${p}/attn/merge_reshape`, 'Reshape', [merged, mergeShape]);
+    const attnOut = dense('attn/out_proj', flat, spec.hidden, spec.hidden);
+    x = g.op(`${p}/attn/residual`, 'Add', [x, attnOut]);
+
+    // Feed-forward block with exact (erf) GELU, the form ORT's optimizer fuses into Gelu.
+    const f = ln('ln2', x);
+    const up = dense('ffn/up', f, spec.hidden, spec.ffn);
+    const erf = g.op(`${p}/ffn/gelu_erf`, 'Erf', [g.op(`${p}/ffn/gelu_div`, 'Div', [up, sqrt2])]);
+    const gate = g.op(`${p}/ffn/gelu_add`, 'Add', [erf, one]);
+    const gelu = g.op(`${p}/ffn/gelu_half`, 'Mul', [g.op(`${p}/ffn/gelu_mul`, 'Mul', [up, gate]), half]);
+    const down = dense('ffn/down', gelu, spec.ffn, spec.hidden);
+    x = g.op(`${p}/ffn/residual`, 'Add', [x, down]);
+  }
+
+  const final = g.op('final_ln', 'LayerNormalization', [x, fill('final_ln/scale', [spec.hidden], 1), fill('final_ln/bias', [spec.hidden], 0)], { axis: -1, epsilon: { float: 1e-5 } });
+  if (spec.kind === 'decoder') {
+    const logits = g.op('head/lm_matmul', 'MatMul', [final, w('head/lm/weight', [spec.hidden, spec.vocab])]);
+    g.output(logits, 'logits', DataType.FLOAT, ['batch', 'sequence', spec.vocab]);
+  } else {
+    const classes = spec.numClasses ?? 2;
+    const first = g.op('head/pool_first', 'Gather', [final, ints('const/zero', [0], [])], { axis: 1 });
+    const pooled = g.op('head/pooler', 'MatMul', [first, w('head/pooler/weight', [spec.hidden, spec.hidden])]);
+    const act = g.op('head/pooler_tanh', 'Tanh', [g.op('head/pooler_bias', 'Add', [pooled, fill('head/pooler/bias', [spec.hidden], 0)])]);
+    const cls = g.op('head/classifier', 'MatMul', [act, w('head/classifier/weight', [spec.hidden, classes])]);
+    const logits = g.op('head/classifier_bias', 'Add', [cls, fill('head/classifier/bias', [classes], 0)]);
+    g.output(logits, 'logits', DataType.FLOAT, ['batch', classes]);
+  }
+
+  const specJson = JSON.stringify({ ...spec, seed });
+  return {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: BUILTIN_OPSET }],
+    producerName: 'transformer-workbench',
+    producerVersion: '1',
+    graph: g.build(name, `pre-LN ${spec.kind} transformer ${specJson}`),
+    metadataProps: [{ key: 'twb.spec', value: specJson }],
+  };
+}
+
+type IntsFn = (name: string, values: number[], dims?: number[]) => string;
+
+/** [S, S] additive mask: 0 on and below the diagonal, MASK_VALUE above it. */
+function causalMask(g: GraphBuilder, seqLen: string, ints: IntsFn): string {
+  const shape = g.op('mask/shape', 'Concat', [seqLen, seqLen], { axis: 0 });
+  const filled = g.op('mask/fill', 'ConstantOfShape', [shape], { value: { tensor: tensorFromFloat32('value', [1], new Float32Array([MASK_VALUE])) } });
+  return g.op('mask/causal', 'Trilu', [filled, ints('const/one_i64', [1], [])], { upper: 1 });
+}
+
+/** [B, 1, 1, S] additive mask from a 0/1 attention_mask: padded keys get MASK_VALUE. */
+function paddingMask(g: GraphBuilder, attentionMask: string, ints: IntsFn, scalarF: (n: string, v: number) => string): string {
+  const asFloat = g.op('mask/cast', 'Cast', [attentionMask], { to: DataType.FLOAT });
+  const inverted = g.op('mask/invert', 'Sub', [scalarF('const/mask_one', 1), asFloat]);
+  const additive = g.op('mask/scale', 'Mul', [inverted, scalarF('const/mask_value', MASK_VALUE)]);
+  return g.op('mask/padding', 'Unsqueeze', [additive, ints('const/mask_axes', [1, 2])]);
+}
+
+function normal(rng: Rng, dims: number[]): Float32Array {
+  const out = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal() * INIT_STD;
+  return out;
+}

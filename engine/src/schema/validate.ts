@@ -1,0 +1,56 @@
+import { TwbError } from '../util/errors';
+
+/**
+ * Tiny structural validators for documents that cross a boundary (files, IPC). A validator either
+ * returns its input typed or throws naming the JSON path that is wrong.
+ */
+export type Validator<T> = (v: unknown, at: string) => T;
+
+const fail = (at: string, what: string, v: unknown): never => {
+  const got = v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+  throw new TwbError('io', `${at}: expected ${what}, got ${got}`);
+};
+
+export const num: Validator<number> = (v, at) => (typeof v === 'number' && !Number.isNaN(v) ? v : fail(at, 'a number', v));
+export const str: Validator<string> = (v, at) => (typeof v === 'string' ? v : fail(at, 'a string', v));
+export const bool: Validator<boolean> = (v, at) => (typeof v === 'boolean' ? v : fail(at, 'a boolean', v));
+
+export function literal<T extends string | number>(value: T): Validator<T> {
+  return (v, at) => (v === value ? value : fail(at, JSON.stringify(value), v));
+}
+
+export function nullable<T>(inner: Validator<T>): Validator<T | null> {
+  return (v, at) => (v === null ? null : inner(v, at));
+}
+
+export function optional<T>(inner: Validator<T>): Validator<T | undefined> {
+  return (v, at) => (v === undefined ? undefined : inner(v, at));
+}
+
+export function arrayOf<T>(item: Validator<T>): Validator<T[]> {
+  return (v, at) => {
+    if (!Array.isArray(v)) return fail(at, 'an array', v);
+    v.forEach((x, i) => item(x, `${at}[${i}]`));
+    return v as T[];
+  };
+}
+
+export function recordOf<T>(item: Validator<T>): Validator<Record<string, T>> {
+  return (v, at) => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(at, 'an object', v);
+    for (const [k, x] of Object.entries(v)) item(x, `${at}.${k}`);
+    return v as Record<string, T>;
+  };
+}
+
+/** Checks the listed fields; extra fields are allowed so that newer minor versions still load. */
+export function object<T>(fields: { [K in keyof T]-?: Validator<T[K]> }): Validator<T> {
+  return (v, at) => {
+    if (!v || typeof v !== 'object' || Array.isArray(v)) return fail(at, 'an object', v);
+    const o = v as Record<string, unknown>;
+    for (const [k, check] of Object.entries(fields) as Array<[string, Validator<unknown>]>) check(o[k], `${at}.${k}`);
+    return v as T;
+  };
+}
+
+export const numOrString: Validator<number | string> = (v, at) => (typeof v === 'number' || typeof v === 'string' ? v : fail(at, 'a number or string', v));
