@@ -10,8 +10,8 @@ import { validateRun } from '../../engine/src/schema/validate-run';
 /** The bundle users run (`npm test` builds it first), so the tests cover what ships. */
 const CLI = path.join(REPO_ROOT, JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).bin.twb);
 
-function twb(args: string[], cwd = REPO_ROOT) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+function twb(args: string[], cwd = REPO_ROOT, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -103,5 +103,16 @@ test('twb model writes a byte-identical built-in for a seed; twb profile writes 
     assert.deepEqual((await fs.readdir(dir)).sort(), ['.twb', 'a.onnx', 'b.onnx', 'out']);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a profile leaves nothing in the temp folder (ORT telemetry and debug logs are off)', async () => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'twb-tmpdir-'));
+  try {
+    const r = twb(['profile', 'builtin:tiny-gpt', '--seq', '8', '--runs', '1', '--warmup', '0', '--profiled-runs', '1', '--quiet'], REPO_ROOT, { TMPDIR: tmp });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await fs.readdir(tmp), []);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
   }
 });
