@@ -3,7 +3,7 @@ import { tensorByteSize } from './tensor-data';
 
 /** Static facts about a model, read from its graph without running it. */
 export interface ModelSummary {
-  /** Elements in all initializers except int64 ones (shape constants, not weights). */
+  /** Elements in all initializers except int64 (shape constants) and string (vocabularies) ones. */
   params: number;
   /** Bytes of all initializers, inline or external. */
   weightsBytes: number;
@@ -25,7 +25,7 @@ export function summarizeModel(model: ModelProto): ModelSummary {
   const external = new Set<string>();
   for (const t of model.graph.initializer) {
     const elements = t.dims.reduce((a, b) => a * b, 1);
-    if (t.dataType !== DataType.INT64) params += elements;
+    if (t.dataType !== DataType.INT64 && t.dataType !== DataType.STRING) params += elements;
     weightsBytes += tensorByteSize(t);
     const location = t.externalData?.find((e) => e.key === 'location')?.value;
     if (location) external.add(location);

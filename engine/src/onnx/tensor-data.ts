@@ -65,6 +65,8 @@ export function elementCount(dims: readonly number[]): number {
  * right for external-data tensors). 4-bit types round up to whole bytes, as ONNX stores them.
  */
 export function tensorByteSize(t: TensorProto): number {
+  // Strings have no fixed width: count their stored bytes (tokenizer vocabularies live in such tensors).
+  if (t.dataType === DataType.STRING) return (t.stringData ?? []).reduce((s, b) => s + b.length, 0);
   const per = bytesPerElement(t.dataType);
   return Math.ceil(elementCount(t.dims) * per);
 }

@@ -18,7 +18,6 @@ let ortModule: typeof OrtTypes | undefined;
 export function ort(): typeof OrtTypes {
   if (!ortModule) {
     process.env.ORT_DISABLE_TELEMETRY = '1';
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     ortModule = require('onnxruntime-node') as typeof OrtTypes;
     // Failures reach the user as one classified message; ORT's own log lines would only repeat them.
     ortModule.env.logLevel = 'fatal';

@@ -1,0 +1,39 @@
+// Lint rules that keep the architecture honest (DESIGN.md): the engine knows nothing of VS Code or
+// the DOM, and each native runtime has exactly one importer.
+import tseslint from 'typescript-eslint';
+
+const restrict = (paths, patterns = []) => ['error', { paths, patterns }];
+const vscodeBan = { name: 'vscode', message: 'The engine must not import vscode (DESIGN.md boundaries).' };
+const ortBan = { name: 'onnxruntime-node', message: 'Only engine/src/runtime/ort.ts imports onnxruntime-node.' };
+const tfjsBan = { group: ['@tensorflow/*'], message: 'Only engine/src/runtime/tfjs.ts imports tfjs.' };
+const requireOf = (pattern, message) => ({ selector: `CallExpression[callee.name='require'][arguments.0.value=/${pattern}/]`, message });
+const ortRequire = requireOf('^onnxruntime-node$', ortBan.message);
+const tfjsRequire = requireOf('^@tensorflow\\/', tfjsBan.message);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-output/**'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: ['engine/src/**/*.ts'],
+    languageOptions: { globals: {} },
+    rules: {
+      'no-restricted-imports': restrict([vscodeBan, ortBan], [tfjsBan]),
+      'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
+      'no-restricted-syntax': ['error', ortRequire, tfjsRequire],
+    },
+  },
+  {
+    files: ['engine/src/runtime/ort.ts'],
+    rules: { 'no-restricted-imports': restrict([vscodeBan], [tfjsBan]), 'no-restricted-syntax': ['error', tfjsRequire] },
+  },
+  {
+    files: ['engine/src/runtime/tfjs.ts'],
+    rules: { 'no-restricted-imports': restrict([vscodeBan, ortBan]), 'no-restricted-syntax': ['error', ortRequire] },
+  },
+);
