@@ -36,4 +36,26 @@ export default tseslint.config(
     files: ['engine/src/runtime/tfjs.ts'],
     rules: { 'no-restricted-imports': restrict([vscodeBan, ortBan]), 'no-restricted-syntax': ['error', ortRequire] },
   },
+  {
+    // The extension host is a thin adapter: the engine runs in its own process.
+    files: ['extension/src/**/*.ts'],
+    rules: { 'no-restricted-imports': restrict([ortBan], [tfjsBan]), 'no-restricted-syntax': ['error', ortRequire, tfjsRequire] },
+  },
+  {
+    // The webview knows nothing of Node or VS Code; from the engine it may use pure data modules only.
+    files: ['webview/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': restrict(
+        [{ name: 'vscode', message: 'The webview talks to the host through postMessage only.' }, ortBan],
+        [
+          tfjsBan,
+          { group: ['node:*', 'fs', 'path', 'child_process', 'os'], message: 'The webview runs in a browser: no Node modules.' },
+          {
+            group: ['**/engine/src/*', '**/engine/src/*/**', '!**/engine/src/schema/**', '!**/engine/src/protocol/**', '!**/engine/src/util/format'],
+            message: 'The webview may import only engine/src/schema, engine/src/protocol and engine/src/util/format.',
+          },
+        ],
+      ),
+    },
+  },
 );

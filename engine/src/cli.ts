@@ -2,7 +2,10 @@
  * `twb`: the headless front end of the engine. Exit codes: 0 success, 1 the run failed (one clear
  * line on stderr; the stack only with --debug), 2 bad usage, 130 interrupted.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { renderRunReport } from './export/html-report';
+import { validateRun } from './schema/validate-run';
 import { formatOptions, OptionSpec, parseArgs, ParsedArgs } from './cli/args';
 import { formatRunReport } from './cli/report';
 import { PRESETS, BUILTIN_PREFIX, isBuiltinRef, presetSpec } from './model/spec';
@@ -52,6 +55,11 @@ const MODEL_OPTIONS: Record<string, OptionSpec> = {
   debug: { kind: 'flag', help: 'print stack traces of failures' },
 };
 
+const REPORT_OPTIONS: Record<string, OptionSpec> = {
+  out: { kind: 'string', arg: 'FILE.html', help: 'where to write the report (default: beside the run, .html)' },
+  debug: { kind: 'flag', help: 'print stack traces of failures' },
+};
+
 const EPS_OPTIONS: Record<string, OptionSpec> = { debug: { kind: 'flag', help: 'print stack traces of failures' } };
 
 function usage(): string {
@@ -62,6 +70,7 @@ function usage(): string {
     'Usage:',
     '  twb profile <model.onnx | builtin:NAME> [options]   profile inference with ONNX Runtime',
     '  twb model builtin:NAME --out FILE.onnx [--seed N]    write a built-in transformer as ONNX',
+    '  twb report <run.json> [--out FILE.html]              write a self-contained HTML report of a run',
     '  twb eps                                              list execution providers and whether they work here',
     '  twb help [command] | --help | --version',
     '',
@@ -95,11 +104,13 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         return await profileCommand(parseArgs(rest, PROFILE_OPTIONS, 'profile'), io, signal);
       case 'model':
         return await modelCommand(parseArgs(rest, MODEL_OPTIONS, 'model'), io);
+      case 'report':
+        return await reportCommand(parseArgs(rest, REPORT_OPTIONS, 'report'), io);
       case 'eps':
         parseArgs(rest, EPS_OPTIONS, 'eps');
         return await epsCommand(io);
       default:
-        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, eps, help`);
+        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, report, eps, help`);
     }
   } catch (e) {
     return reportFailure(e, io, debug);
@@ -179,6 +190,29 @@ async function modelCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const file = path.resolve(io.cwd, out);
   await writeFileAtomic(file, bytes);
   io.stdout(`Wrote ${ref} (${spec.kind}, ${spec.layers} layers, hidden ${spec.hidden}) to ${file}: ${formatBytes(bytes.length)}`);
+  return 0;
+}
+
+async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
+  if (args.positionals.length !== 1) throw new TwbError('usage', 'twb report needs one Run document (the JSON written by twb profile --json)');
+  const input = path.resolve(io.cwd, args.positionals[0]);
+  let text: string;
+  try {
+    text = await fs.readFile(input, 'utf8');
+  } catch {
+    throw new TwbError('io', `run file "${args.positionals[0]}" cannot be read`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TwbError('io', `"${args.positionals[0]}" is not JSON (${(e as Error).message}); expected a Run document from twb profile --json`);
+  }
+  const run = validateRun(json);
+  const out = path.resolve(io.cwd, (args.options.out as string | undefined) ?? input.replace(/\.json$/i, '') + '.html');
+  const html = renderRunReport(run);
+  await writeFileAtomic(out, html);
+  io.stdout(`Report written to ${out} (${formatBytes(html.length)}; opens offline in any browser)`);
   return 0;
 }
 

@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { TwbError } from '../util/errors';
+import { HostEvents } from '../protocol/webview';
+import { InferenceRun } from '../schema/run';
+
+export interface ReportAssets {
+  /** The webview bundle (dist/webview/main.js). */
+  script: string;
+  /** Its stylesheet (dist/webview/main.css). */
+  style: string;
+}
+
+/**
+ * One self-contained HTML file that renders runs offline with the same webview code the extension
+ * uses: the bundle and stylesheet are inlined, the runs travel as a JSON data block the app reads
+ * when no VS Code host is present. A CSP with the hashes of exactly these inline blocks forbids
+ * everything else (no network, no other script).
+ */
+export function renderReportHtml(init: HostEvents['session/init'], assets: ReportAssets, title: string): string {
+  const boot = JSON.stringify({ ...init, mode: 'report' })
+    // Inside a <script> block "</script" would end it early; \u003c keeps the JSON identical.
+    .replace(/</g, '\\u003c');
+  // The hashes must cover the exact text inlined, after escaping any closing tag inside it.
+  const script = assets.script.replace(/<\/script/gi, '<\\/script');
+  const style = assets.style.replace(/<\/style/gi, '<\\/style');
+  const scriptHash = sha256(script);
+  const styleHash = sha256(style);
+  const csp = [
+    "default-src 'none'",
+    `script-src 'sha256-${scriptHash}'`,
+    `style-src 'sha256-${styleHash}'`,
+    'img-src data:',
+    'font-src data:',
+  ].join('; ');
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<title>${escapeHtml(title)}</title>`,
+    `<style>${style}</style>`,
+    '</head>',
+    '<body class="twb-report">',
+    '<div id="app"></div>',
+    `<script type="application/json" id="twb-boot">${boot}</script>`,
+    `<script>${script}</script>`,
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64');
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/**
+ * Reads the webview bundle. Bundled code runs from dist/ (assets in dist/webview); code run from
+ * source (tests, tsx) finds them in the repository's dist/.
+ */
+export function loadReportAssets(): ReportAssets {
+  const candidates = [path.join(__dirname, 'webview'), path.resolve(__dirname, '../../../dist/webview')];
+  for (const dir of candidates) {
+    const js = path.join(dir, 'main.js');
+    if (existsSync(js)) return { script: readFileSync(js, 'utf8'), style: readFileSync(path.join(dir, 'main.css'), 'utf8') };
+  }
+  throw new TwbError('io', `the webview bundle is missing (looked in ${candidates.join(', ')}); run "npm run build"`);
+}
+
+/** The report of one run, as `twb report` and the extension's Export Report write it. */
+export function renderRunReport(run: InferenceRun, assets: ReportAssets = loadReportAssets()): string {
+  const form = { ...run.config, model: run.model.source };
+  return renderReportHtml({ mode: 'report', trusted: false, form, providers: [], runs: [run] }, assets, `${run.model.name} — Transformer Workbench`);
+}

@@ -1,0 +1,58 @@
+/**
+ * Methods and events of the engine process (extension ⇄ engine over IPC, in `Envelope`s).
+ * Pure types and validators; `server/server.ts` implements them, `extension/src/engine-client.ts` calls them.
+ */
+import { ProfileRequest } from '../schema/config';
+import { InferenceRun } from '../schema/run';
+import { validateRun } from '../schema/validate-run';
+import { num, object, optional, recordOf, str, Validator } from '../schema/validate';
+import { TwbError } from '../util/errors';
+import { ModelSummaryView, ProviderInfo } from './webview';
+
+export interface EngineRequests {
+  /** Liveness and versions; starts nothing heavy. */
+  'engine/hello': { params: Record<string, never>; result: { version: string; pid: number; node: string } };
+  /** Which execution providers can run here (probes each once). */
+  'providers/list': { params: Record<string, never>; result: ProviderInfo[] };
+  /** Reads a model file (or builds a built-in) and describes it without running it. */
+  'model/summary': { params: { model: string }; result: ModelSummaryView };
+  /** Profiles inference; emits `profile/progress` events tagged with this request's id. */
+  'profile/run': { params: { request: Partial<ProfileRequest> & { model: string } }; result: InferenceRun };
+  /** Renders a self-contained HTML report of a run. */
+  'report/render': { params: { run: InferenceRun }; result: { html: string } };
+}
+
+export interface EngineEvents {
+  'profile/progress': { requestId: number; phase: string; done: number; total: number; message: string };
+  'log/write': { level: 'info' | 'warn' | 'error'; message: string };
+}
+
+export type EngineMethod = keyof EngineRequests;
+
+const empty: Validator<Record<string, never>> = (v, at) => {
+  if (v !== undefined && (typeof v !== 'object' || v === null || Array.isArray(v))) throw new TwbError('usage', `${at}: expected no parameters`);
+  return {};
+};
+
+const profileRequest: Validator<Partial<ProfileRequest> & { model: string }> = object({
+  model: str,
+  executionProvider: optional(str),
+  threads: optional(num),
+  optLevel: optional(str),
+  batch: optional(num),
+  seq: optional(num),
+  past: optional(num),
+  dims: optional(recordOf(num)),
+  warmup: optional(num),
+  runs: optional(num),
+  profiledRuns: optional(num),
+  seed: optional(num),
+}) as Validator<Partial<ProfileRequest> & { model: string }>;
+
+export const engineParamValidators: { [M in EngineMethod]: Validator<EngineRequests[M]['params']> } = {
+  'engine/hello': empty,
+  'providers/list': empty,
+  'model/summary': object({ model: str }),
+  'profile/run': object({ request: profileRequest }),
+  'report/render': object({ run: (v) => validateRun(v) }),
+};

@@ -1,0 +1,138 @@
+/**
+ * Messages between the extension host and the workbench webview, inside the `Envelope` of
+ * `envelope.ts`. Pure types and validators: the webview bundle and the extension both import this.
+ *
+ * Handshake: the webview sends the `ui/ready` event once its script runs; only then does the host
+ * send `session/init`. Views added by later features plug in as new `ViewId`s and messages here.
+ */
+import { InferenceRun } from '../schema/run';
+import { num, object, str, Validator } from '../schema/validate';
+import { TwbError } from '../util/errors';
+import { ErrorValue } from './envelope';
+
+export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare'] as const;
+export type ViewId = (typeof VIEW_IDS)[number];
+
+/** The run configuration form (Toggles view); the same fields as RunConfig plus the model. */
+export interface RunForm {
+  /** Path to an .onnx file or `builtin:NAME`. */
+  model: string;
+  executionProvider: string;
+  threads: number;
+  optLevel: string;
+  batch: number;
+  seq: number;
+  past: number;
+  warmup: number;
+  runs: number;
+  profiledRuns: number;
+}
+
+/** One execution provider and whether it can run on this machine. */
+export interface ProviderInfo {
+  name: string;
+  available: boolean;
+  reason?: string;
+}
+
+/** What the custom editor shows before anything runs: read from the file, no ONNX Runtime. */
+export interface ModelSummaryView {
+  name: string;
+  source: string;
+  sizeBytes: number;
+  params: number;
+  weightsBytes: number;
+  opset: number;
+  opsets: Record<string, number>;
+  irVersion: number;
+  producer: string;
+  nodeCount: number;
+  /** Node count by `domain::opType` (default domain without prefix). */
+  opCounts: Record<string, number>;
+  inputs: Array<{ name: string; type: string; dims: Array<number | string> }>;
+  outputs: Array<{ name: string; type: string; dims: Array<number | string> }>;
+}
+
+/** Where the webview is shown; decides which views and controls it offers. */
+export type SessionMode = 'profiler' | 'editor' | 'report';
+
+// ---- host → webview events ------------------------------------------------------------------
+
+export interface HostEvents {
+  /** First message after `ui/ready`. */
+  'session/init': {
+    mode: SessionMode;
+    /** False in an untrusted workspace: the webview disables running models and says why. */
+    trusted: boolean;
+    form: RunForm;
+    providers: ProviderInfo[];
+    /** Runs to show at once (kept runs, or the one run of a report). */
+    runs: InferenceRun[];
+    /** Model summary shown first in the custom editor. */
+    summary?: ModelSummaryView;
+    /** Set when the editor's file could not be read as a model. */
+    error?: ErrorValue;
+    /** View to open first. */
+    view?: ViewId;
+  };
+  /** A finished run joins the list and becomes the selected one. */
+  'run/added': { run: InferenceRun };
+  /** Progress of the run started by the request `requestId`. */
+  'run/progress': { requestId: number; phase: string; done: number; total: number; message: string };
+  /** Show two runs side by side in the Compare view. */
+  'compare/show': { baseId: string; otherId: string };
+  /** Switch to a view (e.g. from a command). */
+  'view/show': { view: ViewId };
+}
+
+// ---- webview → host requests and events ------------------------------------------------------
+
+export interface WebviewRequests {
+  /** Profile with the given form; responds with the new run's id once it has been added. */
+  'run/start': { params: { form: RunForm }; result: { runId: string } };
+  /** Writes a self-contained HTML report of a run; responds with the file path (or null if dismissed). */
+  'report/export': { params: { runId: string }; result: { path: string | null } };
+}
+
+export interface WebviewEvents {
+  'ui/ready': Record<string, never>;
+  /** An error inside the webview, for the output channel. */
+  'ui/error': { message: string };
+}
+
+const runForm = object<RunForm>({
+  model: str,
+  executionProvider: str,
+  threads: num,
+  optLevel: str,
+  batch: num,
+  seq: num,
+  past: num,
+  warmup: num,
+  runs: num,
+  profiledRuns: num,
+});
+
+const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewRequests[M]['params']> } = {
+  'run/start': object({ form: runForm }),
+  'report/export': object({ runId: str }),
+};
+
+const eventValidators: { [E in keyof WebviewEvents]: Validator<WebviewEvents[E]> } = {
+  'ui/ready': () => ({}),
+  'ui/error': object({ message: str }),
+};
+
+/** Validates the params of a request from the webview; throws a usage error naming the problem. */
+export function validateWebviewRequest<M extends keyof WebviewRequests>(method: string, params: unknown): { method: M; params: WebviewRequests[M]['params'] } {
+  const check = Object.hasOwn(requestValidators, method) ? (requestValidators as Record<string, Validator<unknown>>)[method] : undefined;
+  if (!check) throw new TwbError('usage', `unknown webview request "${method}"; expected one of: ${Object.keys(requestValidators).join(', ')}`);
+  return { method: method as M, params: check(params, method) as WebviewRequests[M]['params'] };
+}
+
+/** Validates an event from the webview; throws a usage error naming the problem. */
+export function validateWebviewEvent<E extends keyof WebviewEvents>(event: string, params: unknown): { event: E; params: WebviewEvents[E] } {
+  const check = Object.hasOwn(eventValidators, event) ? (eventValidators as Record<string, Validator<unknown>>)[event] : undefined;
+  if (!check) throw new TwbError('usage', `unknown webview event "${event}"; expected one of: ${Object.keys(eventValidators).join(', ')}`);
+  return { event: event as E, params: check(params, event) as WebviewEvents[E] };
+}

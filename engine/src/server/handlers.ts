@@ -1,0 +1,33 @@
+import { renderRunReport } from '../export/html-report';
+import { probeModelBytes } from '../model/probe';
+import { describeModel } from '../profile/describe';
+import { loadModelSource } from '../profile/model-source';
+import { defaultDeps, profileInference } from '../profile/profiler';
+import { EXECUTION_PROVIDERS } from '../schema/config';
+import { probeProvider } from '../runtime/ort';
+import { version } from '../../../package.json';
+import { Handlers } from './server';
+
+/** The engine's request handlers: thin wrappers over the library, as the CLI uses it. */
+export function engineHandlers(): Handlers {
+  return {
+    'engine/hello': async () => ({ version, pid: process.pid, node: process.version }),
+    'providers/list': async () =>
+      Promise.all(
+        EXECUTION_PROVIDERS.map(async (ep) => {
+          const s = await probeProvider(ep, probeModelBytes());
+          return { name: ep, available: s.available, ...(s.reason ? { reason: s.reason } : {}) };
+        }),
+      ),
+    'model/summary': async ({ model }) => describeModel(await loadModelSource(model)),
+    'profile/run': async ({ request }, ctx) =>
+      profileInference(
+        request,
+        defaultDeps({
+          signal: ctx.signal,
+          onProgress: (p) => ctx.emit('profile/progress', { requestId: ctx.requestId, ...p }),
+        }),
+      ),
+    'report/render': async ({ run }) => ({ html: renderRunReport(run) }),
+  };
+}

@@ -1,0 +1,135 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { InferenceRun } from '../../engine/src/schema/run';
+import { EngineClient } from './engine-client';
+import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
+import { describeFailure, ProfilerService } from './profiler-service';
+import { exportReport } from './report-export';
+import { RunStore, runsDir, StoredRun } from './run-store';
+import { RunsTreeProvider } from './runs-tree';
+import { formFromSettings } from './settings';
+import { WorkbenchPanel } from './workbench-panel';
+import { SessionDeps } from './workbench-session';
+
+const DEFAULT_MODEL = 'builtin:tiny-gpt';
+
+export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('Transformer Workbench', { log: true });
+  const engine = new EngineClient({
+    serverPath: path.join(context.extensionPath, 'dist', 'engine-server.js'),
+    log: (level, message) => (level === 'error' ? output.error(message) : level === 'warn' ? output.warn(message) : output.info(message)),
+    onCrash: (reason) => void vscode.window.showErrorMessage(`Transformer Workbench: ${reason}. It restarts on the next request.`, 'Show Log').then((a) => a && output.show()),
+  });
+  const store = new RunStore(() => runsDir(context), (m) => output.warn(m));
+  const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
+  const profiler = new ProfilerService(engine, store, statusBar);
+  const deps: SessionDeps = {
+    profiler,
+    providers: () => engine.request('providers/list', {}),
+    exportReport: (run) => exportReport(engine, run),
+    log: (m) => output.warn(m),
+  };
+  const tree = new RunsTreeProvider(store);
+  const panel = (model = DEFAULT_MODEL) => WorkbenchPanel.show(context.extensionUri, formFromSettings(model), deps);
+
+  /** Runs a profile from a command; failures become one error message with the engine's hint. */
+  const profileIn = async (p: WorkbenchPanel, model: string): Promise<void> => {
+    try {
+      await p.session.profile({ ...formFromSettings(model), ...(p.session.form.model === model ? p.session.form : {}) });
+    } catch (e) {
+      const f = describeFailure(e);
+      if (f.code !== 'cancelled') void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+    }
+  };
+
+  const pickRuns = async (title: string, count: 1 | 2): Promise<InferenceRun[] | undefined> => {
+    const runs = await store.list();
+    if (runs.length < count) {
+      void vscode.window.showInformationMessage(`Transformer Workbench: ${count === 2 ? 'comparing needs two kept runs' : 'no runs kept yet'}; profile a model first.`);
+      return undefined;
+    }
+    const items = runs.map((s) => ({ label: `${s.run.model.name} · ${s.run.env.executionProvider} · opt ${s.run.config.optLevel}`, description: `p50 ${s.run.latencyMs.p50.toFixed(2)} ms`, detail: new Date(s.run.createdAt).toLocaleString(), run: s.run }));
+    if (count === 1) {
+      const one = await vscode.window.showQuickPick(items, { title });
+      return one ? [one.run] : undefined;
+    }
+    const picked = await vscode.window.showQuickPick(items, { title, canPickMany: true });
+    if (!picked) return undefined;
+    if (picked.length !== 2) {
+      void vscode.window.showWarningMessage('Transformer Workbench: pick exactly two runs to compare.');
+      return undefined;
+    }
+    return picked.map((p) => p.run).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  };
+
+  const activeOnnxUri = (): vscode.Uri | undefined => {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : vscode.window.activeTextEditor?.document.uri;
+    return uri && uri.fsPath.toLowerCase().endsWith('.onnx') ? uri : undefined;
+  };
+
+  const command = (id: string, fn: (...args: never[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(`transformerWorkbench.${id}`, fn));
+
+  command('openProfiler', async () => {
+    const p = panel();
+    if (vscode.workspace.isTrusted && !p.session.hasRunOf(DEFAULT_MODEL) && !profiler.busy) await profileIn(p, DEFAULT_MODEL);
+  });
+  command('profileModel', async () => {
+    const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, openLabel: 'Profile' });
+    if (files?.[0]) await profileIn(panel(files[0].fsPath), files[0].fsPath);
+  });
+  command('profileActiveFile', async () => {
+    const uri = activeOnnxUri();
+    if (!uri) return void vscode.window.showWarningMessage('Transformer Workbench: the active editor is not an .onnx file.');
+    await profileIn(panel(uri.fsPath), uri.fsPath);
+  });
+  command('rerun', async () => {
+    const p = WorkbenchPanel.active;
+    if (!p) return void vscode.window.showInformationMessage('Transformer Workbench: open the profiler first.');
+    await profileIn(p, p.session.form.model);
+  });
+  command('cancelRun', () => profiler.cancel());
+  command('compareRuns', async () => {
+    const runs = await pickRuns('Compare two runs (pick two)', 2);
+    if (runs) panel().session.compare(runs[0], runs[1]);
+  });
+  command('exportReport', async () => {
+    const run = WorkbenchPanel.active?.session.latestRun ?? (await pickRuns('Export which run?', 1))?.[0];
+    if (!run) return;
+    try {
+      await exportReport(engine, run);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Transformer Workbench: ${describeFailure(e).message}`);
+    }
+  });
+  command('openRun', async (item?: StoredRun) => {
+    const run = item?.run ?? (await pickRuns('Open which run?', 1))?.[0];
+    if (!run) return;
+    const p = panel(run.model.source);
+    p.session.addRun(run);
+    p.session.showView('overview');
+  });
+  command('refreshRuns', () => store.refresh());
+
+  const watcher = vscode.workspace.createFileSystemWatcher('**/.twb/runs/*.json');
+  watcher.onDidCreate(() => store.refresh());
+  watcher.onDidDelete(() => store.refresh());
+
+  context.subscriptions.push(
+    output,
+    statusBar,
+    store,
+    tree,
+    watcher,
+    { dispose: () => engine.dispose() },
+    vscode.window.registerTreeDataProvider('transformerWorkbench.runs', tree),
+    vscode.window.registerCustomEditorProvider(ONNX_EDITOR_VIEW_TYPE, new OnnxEditorProvider(context.extensionUri, engine, deps), {
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+  );
+}
+
+export function deactivate(): void {
+  // Disposables registered on the context stop the engine process.
+}

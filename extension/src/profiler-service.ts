@@ -1,0 +1,94 @@
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import { RunForm } from '../../engine/src/protocol/webview';
+import { EngineEvents } from '../../engine/src/protocol/engine';
+import { InferenceRun } from '../../engine/src/schema/run';
+import { EngineClient, EngineError } from './engine-client';
+import { RunStore } from './run-store';
+
+export type ProgressEvent = EngineEvents['profile/progress'];
+
+/** Thrown for things the user must change (trust, a run already going) rather than engine failures. */
+export class RefusedError extends Error {}
+
+export const UNTRUSTED_MESSAGE = 'Running models is disabled in untrusted workspaces. Trust this workspace to profile models.';
+
+/**
+ * Runs profiles through the engine with VS Code's progress UI (Cancel works), a status bar item
+ * while running, workspace trust enforced, and every finished run saved to the run store.
+ */
+export class ProfilerService {
+  private active: AbortController | undefined;
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly store: RunStore,
+    private readonly statusBar: vscode.StatusBarItem,
+  ) {}
+
+  get busy(): boolean {
+    return this.active !== undefined;
+  }
+
+  async profile(form: RunForm, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void } = {}): Promise<InferenceRun> {
+    if (!vscode.workspace.isTrusted) throw new RefusedError(UNTRUSTED_MESSAGE);
+    if (this.active) throw new RefusedError('A profile is already running; wait for it or cancel it first.');
+    const controller = new AbortController();
+    opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+    this.active = controller;
+    const label = form.model.startsWith('builtin:') ? form.model : path.basename(form.model);
+    this.statusBar.text = `$(loading~spin) Profiling ${label}`;
+    this.statusBar.tooltip = 'Transformer Workbench: profiling — click to cancel';
+    this.statusBar.command = 'transformerWorkbench.cancelRun';
+    this.statusBar.show();
+    try {
+      return await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Profiling ${label}`, cancellable: true },
+        async (progress, token) => {
+          token.onCancellationRequested(() => controller.abort());
+          let reported = 0;
+          const run = await this.engine.request('profile/run', { request: toRequest(form) }, {
+            signal: controller.signal,
+            onEvent: (event, params) => {
+              if (event !== 'profile/progress') return;
+              const p = params as ProgressEvent;
+              const overall = phaseFraction(p);
+              progress.report({ message: p.message, increment: Math.max(0, overall - reported) * 100 });
+              reported = Math.max(reported, overall);
+              this.statusBar.text = `$(loading~spin) ${label}: ${p.message}`;
+              opts.onProgress?.(p);
+            },
+          });
+          await this.store.save(run);
+          return run;
+        },
+      );
+    } finally {
+      this.active = undefined;
+      this.statusBar.hide();
+    }
+  }
+
+  cancel(): void {
+    this.active?.abort();
+  }
+}
+
+/** A human message for anything a profile can throw. */
+export function describeFailure(e: unknown): { code: string; message: string; hint?: string } {
+  if (e instanceof EngineError) return e.value;
+  if (e instanceof RefusedError) return { code: 'usage', message: e.message };
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+function toRequest(form: RunForm) {
+  const model = form.model.startsWith('builtin:') || path.isAbsolute(form.model) ? form.model : path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', form.model);
+  return { ...form, model, dims: {} };
+}
+
+/** Rough share of the whole job done, for VS Code's progress bar. */
+function phaseFraction(p: ProgressEvent): number {
+  const spans: Record<string, [number, number]> = { load: [0, 0.05], warmup: [0.05, 0.1], latency: [0.1, 0.6], profile: [0.6, 0.9], analyze: [0.9, 1] };
+  const [lo, hi] = spans[p.phase] ?? [0, 1];
+  return lo + (hi - lo) * (p.total > 0 ? p.done / p.total : 0);
+}

@@ -1,0 +1,24 @@
+import * as vscode from 'vscode';
+import { RunForm } from '../../engine/src/protocol/webview';
+import { defaultConfig } from '../../engine/src/schema/config';
+
+export const SECTION = 'transformerWorkbench';
+
+/** The run form filled from the user's settings (Settings → Transformer Workbench). */
+export function formFromSettings(model: string): RunForm {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const d = defaultConfig();
+  const threads = c.get<number>('threads', 0);
+  return {
+    model,
+    executionProvider: c.get<string>('executionProvider', d.executionProvider),
+    threads: threads > 0 ? threads : d.threads,
+    optLevel: c.get<string>('optimizationLevel', d.optLevel),
+    batch: c.get<number>('batch', d.batch),
+    seq: c.get<number>('sequenceLength', d.seq),
+    past: d.past,
+    warmup: c.get<number>('warmupRuns', d.warmup),
+    runs: c.get<number>('runs', d.runs),
+    profiledRuns: c.get<number>('profiledRuns', d.profiledRuns),
+  };
+}

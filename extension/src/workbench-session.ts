@@ -1,0 +1,143 @@
+import * as vscode from 'vscode';
+import { Envelope, parseEnvelope } from '../../engine/src/protocol/envelope';
+import { HostEvents, RunForm, SessionMode, validateWebviewEvent, validateWebviewRequest, ViewId } from '../../engine/src/protocol/webview';
+import { InferenceRun } from '../../engine/src/schema/run';
+import { toErrorValue } from '../../engine/src/util/errors';
+import { describeFailure, ProfilerService } from './profiler-service';
+
+export interface SessionDeps {
+  profiler: ProfilerService;
+  /** Lists execution providers for the Toggles form. */
+  providers: () => Promise<HostEvents['session/init']['providers']>;
+  exportReport: (run: InferenceRun) => Promise<string | null>;
+  log: (message: string) => void;
+}
+
+/** Request id used in `run/progress` for runs the host started (commands), not the webview. */
+export const HOST_REQUEST_ID = 0;
+
+/**
+ * One webview showing the workbench app (the profiler panel or a model's custom editor): answers
+ * its requests, validates everything it sends, and pushes runs and progress to it. Messages meant
+ * for the webview before its `ui/ready` are held and sent with `session/init`.
+ */
+export class WorkbenchSession implements vscode.Disposable {
+  private ready = false;
+  private readonly runs: InferenceRun[] = [];
+  private readonly inflight = new Map<number, AbortController>();
+  private pendingView: ViewId | undefined;
+  private pendingCompare: HostEvents['compare/show'] | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  form: RunForm;
+
+  constructor(
+    private readonly webview: vscode.Webview,
+    private readonly mode: SessionMode,
+    initialForm: RunForm,
+    private readonly deps: SessionDeps,
+    private readonly extra: () => Promise<Pick<HostEvents['session/init'], 'summary' | 'error'>> = async () => ({}),
+  ) {
+    this.form = initialForm;
+    this.disposables.push(webview.onDidReceiveMessage((m) => void this.receive(m)));
+    this.disposables.push(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.sendInit()));
+  }
+
+  /** The newest run shown here. */
+  get latestRun(): InferenceRun | undefined {
+    return this.runs[this.runs.length - 1];
+  }
+
+  hasRunOf(model: string): boolean {
+    return this.runs.some((r) => r.model.source === model);
+  }
+
+  addRun(run: InferenceRun): void {
+    if (this.runs.some((r) => r.id === run.id)) return;
+    this.runs.push(run);
+    if (this.ready) this.post('run/added', { run });
+  }
+
+  compare(a: InferenceRun, b: InferenceRun): void {
+    this.addRun(a);
+    this.addRun(b);
+    this.pendingCompare = { baseId: a.id, otherId: b.id };
+    if (this.ready) this.post('compare/show', this.pendingCompare);
+  }
+
+  showView(view: ViewId): void {
+    this.pendingView = view;
+    if (this.ready) this.post('view/show', { view });
+  }
+
+  /** Profiles `form` on behalf of a command, showing progress in this webview too. */
+  async profile(form: RunForm): Promise<InferenceRun> {
+    this.form = form;
+    const run = await this.deps.profiler.profile(form, { onProgress: (p) => this.ready && this.post('run/progress', { ...p, requestId: HOST_REQUEST_ID }) });
+    this.addRun(run);
+    return run;
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const msg = parseEnvelope(raw);
+    if (typeof msg === 'string') return this.deps.log(`webview sent a malformed message: ${msg}`);
+    if (msg.kind === 'cancel') return this.inflight.get(msg.id)?.abort();
+    if (msg.kind === 'event') {
+      try {
+        const e = validateWebviewEvent(msg.event, msg.params);
+        if (e.event === 'ui/ready') await this.sendInit();
+        else this.deps.log(`webview: ${(e.params as { message: string }).message}`);
+      } catch (err) {
+        this.deps.log(`webview sent an invalid event: ${toErrorValue(err).message}`);
+      }
+      return;
+    }
+    if (msg.kind === 'request') await this.answer(msg.id, msg.method, msg.params);
+  }
+
+  /** Every request gets one response, also when validation or the work fails. */
+  private async answer(id: number, method: string, params: unknown): Promise<void> {
+    const controller = new AbortController();
+    this.inflight.set(id, controller);
+    try {
+      const req = validateWebviewRequest(method, params);
+      let ok: unknown;
+      if (req.method === 'run/start') {
+        const { form } = req.params as { form: RunForm };
+        this.form = form;
+        const run = await this.deps.profiler.profile(form, { signal: controller.signal, onProgress: (p) => this.post('run/progress', { ...p, requestId: id }) });
+        this.addRun(run);
+        ok = { runId: run.id };
+      } else {
+        const { runId } = req.params as { runId: string };
+        const run = this.runs.find((r) => r.id === runId);
+        if (!run) throw new Error(`no run with id "${runId}" in this view`);
+        ok = { path: await this.deps.exportReport(run) };
+      }
+      this.send({ kind: 'response', id, ok });
+    } catch (e) {
+      this.send({ kind: 'response', id, err: describeFailure(e) as never });
+    } finally {
+      this.inflight.delete(id);
+    }
+  }
+
+  private async sendInit(): Promise<void> {
+    this.ready = true;
+    const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
+  }
+
+  private post<E extends keyof HostEvents>(event: E, params: HostEvents[E]): void {
+    this.send({ kind: 'event', event, params });
+  }
+
+  private send(e: Envelope): void {
+    void this.webview.postMessage(e);
+  }
+
+  dispose(): void {
+    for (const c of this.inflight.values()) c.abort();
+    for (const d of this.disposables) d.dispose();
+  }
+}
