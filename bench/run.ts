@@ -4,6 +4,8 @@
  *  (b) profiled vs unprofiled run time (goal ≤ 1.10)
  *  (c) builtin:tiny-gpt at batch 8: achieved GFLOP/s vs one 1024³ MatMul through ORT, and vs the
  *      CPU's theoretical fp32 peak (an estimate from the clock and AVX2 FMA width)
+ *  (d) the webview's Timeline with 200k kernels in headless Chromium: first draw and ms per pan/zoom
+ *      frame (goal ≤ 16 ms)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';
@@ -18,17 +20,13 @@ import { defaultDeps, profileInference } from '../engine/src/profile/profiler';
 import { ort } from '../engine/src/runtime/ort';
 import { createRng } from '../engine/src/util/rng';
 import { percentile } from '../engine/src/util/stats';
+import { BenchRow, runTimelineBench } from './timeline';
 
 const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
 const RUNS = 40;
 
-interface Row {
-  name: string;
-  value: string;
-  goal: string;
-  detail: string;
-}
+type Row = BenchRow;
 
 /** p50 of `runs` plain `session.run` calls after `warmup`, on tensors made once. */
 async function bareLoopP50(model: Uint8Array, feeds: Record<string, { type: 'int64' | 'float32'; data: BigInt64Array | Float32Array; dims: number[] }>, runs: number): Promise<number> {
@@ -108,6 +106,8 @@ async function main(): Promise<void> {
     rows.push({ name: '(c) 1024³ MatMul / CPU fp32 peak (estimate)', value: (matGflops / peak.gflops).toFixed(3), goal: 'report', detail: `peak ≈ ${peak.gflops.toFixed(0)} GFLOP/s = ${peak.basis}` });
     rows.push({ name: '(c) tiny-gpt b8 / CPU fp32 peak (estimate)', value: (big.compute.gflops / peak.gflops).toFixed(3), goal: 'report', detail: '' });
   }
+
+  rows.push(...(await runTimelineBench()));
 
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
   console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);

@@ -5,6 +5,7 @@
 // `--watch` rebuilds on change.
 import { context } from 'esbuild';
 import { chmodSync, existsSync } from 'node:fs';
+import { webviewBuildOptions } from './build-config.mjs';
 
 const watch = process.argv.includes('--watch');
 const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['onnxruntime-node', 'vscode'] };
@@ -13,18 +14,7 @@ const targets = [
   { ...node, entryPoints: { twb: 'engine/src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { 'engine-server': 'engine/src/server/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { extension: 'extension/src/extension.ts' }, outdir: 'dist' },
-  {
-    entryPoints: { main: 'webview/src/main.ts' },
-    outdir: 'dist/webview',
-    bundle: true,
-    platform: 'browser',
-    target: 'es2022',
-    format: 'iife',
-    sourcemap: false,
-    minify: true,
-    logLevel: 'warning',
-    loader: { '.ttf': 'file', '.woff2': 'file' },
-  },
+  webviewBuildOptions('dist/webview'),
 ].filter((t) => existsSync(Object.values(t.entryPoints)[0]));
 
 for (const t of targets) {

@@ -38,7 +38,9 @@ export function activate(context: vscode.ExtensionContext): void {
       await p.session.profile({ ...formFromSettings(model), ...(p.session.form.model === model ? p.session.form : {}) });
     } catch (e) {
       const f = describeFailure(e);
-      if (f.code !== 'cancelled') void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+      if (f.code === 'cancelled') return output.info(`profile of ${model} cancelled`);
+      output.error(`profile of ${model} failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
+      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
     }
   };
 

@@ -5,28 +5,21 @@
  * Handshake: the webview sends the `ui/ready` event once its script runs; only then does the host
  * send `session/init`. Views added by later features plug in as new `ViewId`s and messages here.
  */
-import { InferenceRun } from '../schema/run';
-import { num, object, str, Validator } from '../schema/validate';
+import type { ModelSummary } from '../onnx/summary';
+import { InferenceRun, RunConfig } from '../schema/run';
+import { runConfigFields } from '../schema/validate-run';
+import { object, str, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
 import { ErrorValue } from './envelope';
 
 export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
-/** The run configuration form (Toggles view); the same fields as RunConfig plus the model. */
-export interface RunForm {
+/** The run configuration form (Toggles view): RunConfig's fields a user sets, plus the model. */
+export type RunForm = Omit<RunConfig, 'dims' | 'seed'> & {
   /** Path to an .onnx file or `builtin:NAME`. */
   model: string;
-  executionProvider: string;
-  threads: number;
-  optLevel: string;
-  batch: number;
-  seq: number;
-  past: number;
-  warmup: number;
-  runs: number;
-  profiledRuns: number;
-}
+};
 
 /** One execution provider and whether it can run on this machine. */
 export interface ProviderInfo {
@@ -35,22 +28,15 @@ export interface ProviderInfo {
   reason?: string;
 }
 
+type ValueView = { name: string; type: string; dims: Array<number | string> };
+
 /** What the custom editor shows before anything runs: read from the file, no ONNX Runtime. */
-export interface ModelSummaryView {
+export interface ModelSummaryView extends Omit<ModelSummary, 'externalFiles'> {
   name: string;
   source: string;
   sizeBytes: number;
-  params: number;
-  weightsBytes: number;
-  opset: number;
-  opsets: Record<string, number>;
-  irVersion: number;
-  producer: string;
-  nodeCount: number;
-  /** Node count by `domain::opType` (default domain without prefix). */
-  opCounts: Record<string, number>;
-  inputs: Array<{ name: string; type: string; dims: Array<number | string> }>;
-  outputs: Array<{ name: string; type: string; dims: Array<number | string> }>;
+  inputs: ValueView[];
+  outputs: ValueView[];
 }
 
 /** Where the webview is shown; decides which views and controls it offers. */
@@ -100,18 +86,8 @@ export interface WebviewEvents {
   'ui/error': { message: string };
 }
 
-const runForm = object<RunForm>({
-  model: str,
-  executionProvider: str,
-  threads: num,
-  optLevel: str,
-  batch: num,
-  seq: num,
-  past: num,
-  warmup: num,
-  runs: num,
-  profiledRuns: num,
-});
+const { dims: _dims, seed: _seed, ...formFields } = runConfigFields;
+const runForm = object<RunForm>({ ...formFields, model: str });
 
 const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewRequests[M]['params']> } = {
   'run/start': object({ form: runForm }),

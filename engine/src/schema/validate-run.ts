@@ -17,7 +17,8 @@ const modelInfo = object<ModelInfo>({
   inputs: arrayOf(object({ name: str, type: str, dims: arrayOf(num), declared: arrayOf(numOrString), values: str })),
 });
 
-const config = object<RunConfig>({
+/** Field validators of RunConfig, shared with the webview's run form. */
+export const runConfigFields = {
   executionProvider: str,
   threads: num,
   optLevel: str,
@@ -29,7 +30,9 @@ const config = object<RunConfig>({
   runs: num,
   profiledRuns: num,
   seed: num,
-});
+};
+
+const config = object<RunConfig>(runConfigFields);
 
 const env = object<RunEnv>({ executionProvider: str, threads: num, ortVersion: str, cpu: str, cpuCount: num, platform: str, nodeVersion: str });
 

@@ -1,0 +1,217 @@
+// The extension in a real VS Code (code-server, offline) driven by headless chromium: the command
+// palette, the profiler panel and its views, the Runs view, and the .onnx custom editor on a
+// corrupt and a real model. Screenshots go to test-output/e2e/.
+// Run: node --import tsx --test test/e2e/*.e2e.test.ts   (installs code-server into .cache/e2e/ first)
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, promises as fs, readdirSync, rmSync } from 'node:fs';
+import * as path from 'node:path';
+import { assertVsixHas, buildVsix, CodeServer, installCodeServer, REPO_ROOT, Sandbox } from './helpers/code-server';
+import { AppFrame, Browser, openWorkbench, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
+
+const OUT = path.join(REPO_ROOT, 'test-output', 'e2e');
+const REAL_MODEL = path.resolve(REPO_ROOT, '../shared/realdata/onnx/optimum/tiny-distilbert-classification/model.onnx');
+const MODEL = 'builtin:tiny-gpt';
+
+/** Each view's tab label, and text its content shows once rendered with the tiny-gpt run. */
+const VIEWS: Array<[label: string, shows: RegExp]> = [
+  ['Overview', /p50\D{0,40}\d/],
+  ['Ops', /Kernel time[^]*MatMul/],
+  ['Timeline', /Reset zoom[^]*MatMul|MatMul[^]*Reset zoom/],
+  ['Memory', /Memory in use/],
+  ['Toggles', /Run configuration/],
+  ['Compare', /Compare needs two runs|B − A/],
+];
+
+const timings: Record<string, number> = {};
+let sandbox: Sandbox | undefined;
+let server: CodeServer | undefined;
+let browser: Browser | undefined;
+let profiler: AppFrame | undefined;
+let failed = false;
+
+async function timed<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await fn();
+  } finally {
+    timings[name] = (Date.now() - t0) / 1000;
+    console.log(`e2e: ${name} took ${timings[name].toFixed(1)} s`);
+  }
+}
+
+/** Marks the run failed (so `after` prints the logs) and keeps a screenshot of the moment. */
+async function step(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    failed = true;
+    await browser?.page.screenshot({ path: shot(OUT, `failure-${name}`) }).catch(() => undefined);
+    throw e;
+  }
+}
+
+const page = () => {
+  if (!browser) throw new Error('the browser did not start (see the before hook)');
+  return browser.page;
+};
+const ws = () => {
+  if (!sandbox) throw new Error('no sandbox (see the before hook)');
+  return sandbox.workspace;
+};
+
+/** Ctrl-C or a CI timeout skips `after`: still stop code-server (its own process group) and remove the sandbox. */
+function emergencyCleanup(): void {
+  server?.kill();
+  if (sandbox) rmSync(sandbox.root, { recursive: true, force: true });
+}
+process.once('exit', emergencyCleanup);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    emergencyCleanup();
+    process.exit(130);
+  });
+
+before(
+  () =>
+    step('setup', async () => {
+      await fs.rm(OUT, { recursive: true, force: true });
+      await fs.mkdir(OUT, { recursive: true });
+      await timed('install code-server', installCodeServer);
+      const vsix = await timed('npm run package', buildVsix);
+      // Without them the panel stays blank and the profile wait below would only time out.
+      assertVsixHas(vsix, ['dist/extension.js', 'dist/engine-server.js', 'dist/webview/main.js']);
+      sandbox = await Sandbox.create();
+      // Not a model: 100 bytes of text. The editor must say so instead of spinning.
+      await fs.writeFile(path.join(sandbox.workspace, 'broken.onnx'), 'this is not an ONNX model, only text '.repeat(3).slice(0, 100));
+      await fs.copyFile(REAL_MODEL, path.join(sandbox.workspace, 'distilbert.onnx'));
+      const s = sandbox;
+      await timed('install extension', () => s.installExtension(vsix));
+      server = await timed('code-server start', () => s.startCodeServer());
+      browser = await Browser.launch(path.join(sandbox.root, 'chromium-profile'), sandbox.env);
+      const b = browser;
+      const srv = server;
+      await timed('workbench load', () => openWorkbench(b.page, srv.url, s.workspace));
+    }),
+  { timeout: 20 * 60_000 },
+);
+
+after(
+  async () => {
+    await browser?.close();
+    await server?.stop();
+    if (sandbox) {
+      await sandbox.saveLogs(path.join(OUT, 'logs')).catch(() => undefined);
+      if (failed) {
+        console.log(`e2e failed; logs follow (all of them are in ${path.relative(REPO_ROOT, OUT)}/logs/)\n${sandbox.logs()}`);
+        if (browser?.problems.length) console.log(`----- browser console -----\n${browser.problems.slice(-40).join('\n')}`);
+      }
+      await sandbox.dispose();
+    }
+    await fs.writeFile(path.join(OUT, 'timings.json'), JSON.stringify(timings, null, 2)).catch(() => undefined);
+  },
+  { timeout: 2 * 60_000 },
+);
+
+test('Open Profiler from the command palette profiles builtin:tiny-gpt and draws its Overview', { timeout: 5 * 60_000 }, () =>
+  step('open-profiler', async () => {
+    await timed('command palette', () => runCommand(page(), 'Transformer Workbench: Open Profiler'));
+    const t0 = Date.now();
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    let kept = false;
+    const watch = setInterval(() => {
+      if (!kept && existsSync(runsDir) && readdirSync(runsDir).some((f) => f.endsWith('.json'))) {
+        kept = true;
+        timings['run kept'] = (Date.now() - t0) / 1000;
+        console.log(`e2e: run kept in .twb/runs after ${timings['run kept'].toFixed(1)} s`);
+      }
+    }, 250);
+    try {
+      // First activation starts the engine process, then profiles: allow minutes on 2 cores.
+      profiler = await timed('profile drawn', () =>
+        waitForApp(page(), (t) => t.includes(MODEL) && /p50\D{0,40}\d+(\.\d+)?\s*ms/.test(t), `the Overview of ${MODEL} with its p50 latency`, 4 * 60_000),
+      );
+    } finally {
+      clearInterval(watch);
+    }
+    await page().screenshot({ path: shot(OUT, 'workbench') });
+  }),
+);
+
+test('every view of the profiler renders', { timeout: 3 * 60_000 }, () =>
+  step('views', async () => {
+    assert.ok(profiler, 'needs the profile drawn by the previous test');
+    const { frame } = profiler;
+    for (const [label, shows] of VIEWS) {
+      await (await viewTab(frame, label)).click();
+      let text = '';
+      const deadline = Date.now() + 20_000;
+      while (!shows.test((text = await viewText(frame))) && Date.now() < deadline) await frame.page().waitForTimeout(200);
+      assert.match(text, shows, `${label} view: ${JSON.stringify(text.slice(0, 800))}`);
+      await screenshotWebview(page(), frame, shot(OUT, label.toLowerCase()));
+      console.log(`e2e: ${label} view shows: ${JSON.stringify(text.slice(0, 200))}`);
+    }
+  }),
+);
+
+test('the run is kept in .twb/runs and listed in the Runs view', { timeout: 2 * 60_000 }, () =>
+  step('runs', async () => {
+    const dir = path.join(ws(), '.twb', 'runs');
+    const files = existsSync(dir) ? (await fs.readdir(dir)).filter((f) => f.endsWith('.json')) : [];
+    assert.ok(files.length >= 1, `no run document in ${dir}`);
+    const run = JSON.parse(await fs.readFile(path.join(dir, files[0]), 'utf8'));
+    assert.equal(run.schemaVersion, 1);
+    assert.equal(run.model.name, MODEL);
+
+    const p = page();
+    await p.locator('.part.activitybar .action-item a[aria-label^="Transformer Workbench"], .part.activitybar .action-item [aria-label^="Transformer Workbench"]').first().click();
+    const row = p.locator('.part.sidebar .monaco-list-row', { hasText: MODEL });
+    await row.first().waitFor({ timeout: 30_000 });
+    assert.match(await row.first().innerText(), /p50 \d+\.\d\d ms/);
+    await p.screenshot({ path: shot(OUT, 'runs-view') });
+  }),
+);
+
+test('Toggles: Re-run with 1 thread keeps a second run, and Compare shows both', { timeout: 4 * 60_000 }, () =>
+  step('rerun-compare', async () => {
+    assert.ok(profiler, 'needs the profile drawn by the first test');
+    const { frame } = profiler;
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    const before = (await fs.readdir(runsDir)).filter((f) => f.endsWith('.json'));
+    await (await viewTab(frame, 'Toggles')).click();
+    await frame.locator('#field-threads input').fill('1');
+    await frame.locator('#twb-rerun').click();
+    await waitForApp(page(), (t) => t.includes('Toggles') && /\n2\nbuiltin:tiny-gpt/.test(t), 'a second run in the Toggles run list', 3 * 60_000);
+    const added = (await fs.readdir(runsDir)).filter((f) => f.endsWith('.json') && !before.includes(f));
+    assert.equal(added.length, 1, `one new run document in ${runsDir}`);
+    const run = JSON.parse(await fs.readFile(path.join(runsDir, added[0]), 'utf8'));
+    assert.equal(run.config.threads, 1, 'the re-run used the threads set in Toggles');
+
+    await (await viewTab(frame, 'Compare')).click();
+    let text = '';
+    const deadline = Date.now() + 20_000;
+    while (!/Kernel time by op type \(B − A\)[^]*MatMul/.test((text = await viewText(frame))) && Date.now() < deadline) await page().waitForTimeout(200);
+    assert.match(text, /A \(base\)[^]*B \(compared\)[^]*Kernel time by op type \(B − A\)[^]*MatMul/, `Compare view: ${JSON.stringify(text.slice(0, 800))}`);
+    await screenshotWebview(page(), frame, shot(OUT, 'compare-two-runs'));
+  }),
+);
+
+test('a corrupt .onnx file opens with an error that names the problem', { timeout: 2 * 60_000 }, () =>
+  step('broken-onnx', async () => {
+    await quickOpen(page(), 'broken.onnx');
+    const app = await waitForApp(page(), (t) => /not a valid ONNX model/i.test(t), 'the editor of broken.onnx to say "not a valid ONNX model"', 60_000);
+    assert.match(app.text, /broken\.onnx/, `the error names the file: ${JSON.stringify(app.text.slice(0, 400))}`);
+    const spinners = app.frame.locator('vscode-progress-ring, vscode-progress-bar, .codicon-loading').filter({ visible: true });
+    assert.equal(await spinners.count(), 0, 'no progress indicator left spinning beside the error');
+    await page().screenshot({ path: shot(OUT, 'broken-onnx') });
+  }),
+);
+
+test('a real model opens with its summary', { timeout: 2 * 60_000 }, () =>
+  step('model-summary', async () => {
+    await quickOpen(page(), 'distilbert.onnx');
+    const app = await waitForApp(page(), (t) => t.includes('input_ids') && !t.includes(MODEL), 'the summary of distilbert.onnx (input input_ids)', 60_000);
+    assert.match(app.text, /attention_mask/, `both inputs are listed: ${JSON.stringify(app.text.slice(0, 400))}`);
+    await page().screenshot({ path: shot(OUT, 'model-summary') });
+  }),
+);

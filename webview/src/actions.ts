@@ -1,0 +1,41 @@
+/** What the controls of the views do: start, cancel and export, through the host client. */
+import type { RunForm } from '../../engine/src/protocol/webview';
+import type { HostClient } from './client';
+import { canRun, Notice, noticeOf, Store } from './state';
+
+export interface Actions {
+  /** Sends `run/start` with `form` (ignored while a run is in progress or where runs are not allowed). */
+  startRun(form: RunForm): void;
+  /** Sends `cancel` for the run in progress started from this page. */
+  cancelRun(): void;
+  /** Asks the host to write the HTML report of a run; resolves with what to tell the user. */
+  exportReport(runId: string): Promise<Notice>;
+}
+
+export function createActions(store: Store, client: HostClient): Actions {
+  return {
+    startRun(form) {
+      const s = store.state;
+      if (!canRun(s) || s.job) return;
+      const { id, reply } = client.request('run/start', { form });
+      store.update({ form, notice: undefined, job: { requestId: id, phase: 'starting', done: 0, total: 0, message: 'Starting…', cancelling: false } });
+      void reply.then((r) =>
+        store.update((cur) => ({
+          job: cur.job?.requestId === id ? undefined : cur.job,
+          notice: 'err' in r ? noticeOf(r.err) : undefined,
+        })),
+      );
+    },
+    cancelRun() {
+      const job = store.state.job;
+      if (!job || job.requestId === 0 || job.cancelling) return;
+      client.cancel(job.requestId);
+      store.update({ job: { ...job, cancelling: true, message: 'Cancelling after the current inference…' } });
+    },
+    async exportReport(runId) {
+      const r = await client.request('report/export', { runId }).reply;
+      if ('err' in r) return noticeOf(r.err);
+      return { kind: 'info', message: r.ok.path ? `Report written to ${r.ok.path}` : 'Export dismissed.' };
+    },
+  };
+}

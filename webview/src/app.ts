@@ -1,0 +1,87 @@
+/**
+ * The app shell: connects the host, keeps the state, shows the tab bar with the run picker, and
+ * mounts the active view. Starts with the `ui/ready` handshake and waits for `session/init`.
+ */
+import type { ViewId } from '../../engine/src/protocol/webview';
+import { createActions } from './actions';
+import { HostClient } from './client';
+import { errorBox, h } from './dom';
+import { createHost, HostWindow } from './host';
+import { AppState, reduceHostEvent, Store, viewsFor } from './state';
+import { createCompareView } from './views/compare';
+import { createMemoryView } from './views/memory';
+import { createOpsView } from './views/ops';
+import { createOverviewView } from './views/overview';
+import { createRunPicker } from './views/run-picker';
+import { createTimelineView } from './views/timeline';
+import { createTogglesView } from './views/toggles';
+import type { View, ViewContext } from './views/view';
+
+const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare' };
+
+export function startApp(app: HTMLElement): void {
+  const host = createHost(window as unknown as HostWindow, () => document.getElementById('twb-boot')?.textContent ?? null, (m) => console.warn(`twb: ${m}`));
+  const client = new HostClient(host);
+  const store = new Store();
+  const ctx: ViewContext = { store, client, actions: createActions(store, client) };
+  const views: Record<ViewId, View> = {
+    overview: createOverviewView(ctx),
+    ops: createOpsView(),
+    timeline: createTimelineView(),
+    memory: createMemoryView(),
+    toggles: createTogglesView(ctx),
+    compare: createCompareView(ctx),
+  };
+  const report = (where: string, e: unknown) => client.reportError(`${where}: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
+  window.addEventListener('error', (e) => report('uncaught error', e.error ?? e.message));
+  window.addEventListener('unhandledrejection', (e) => report('unhandled rejection', e.reason));
+
+  const picker = createRunPicker(store);
+  const tabs = h('vscode-tabs', { class: 'twb-tabs' });
+  const main = h('main', { class: 'twb-view', attrs: { id: 'twb-view' } });
+  app.replaceChildren(h('p', { class: 'twb-loading' }, 'Waiting for the workbench…'));
+  let tabViews: ViewId[] = [];
+  let active: ViewId | undefined;
+
+  const guard = (where: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      report(where, e);
+      main.replaceChildren(errorBox({ message: e instanceof Error ? e.message : String(e), hint: 'The error was sent to the Transformer Workbench output channel.' }, `The ${where} failed`));
+    }
+  };
+
+  const buildTabs = (s: AppState) => {
+    tabViews = viewsFor(s.session?.mode ?? 'profiler');
+    tabs.replaceChildren(...tabViews.map((v) => h('vscode-tab-header', { attrs: { slot: 'header', 'data-view': v } }, TITLES[v])), picker.el);
+    app.replaceChildren(h('header', { class: 'twb-shell' }, tabs), main);
+  };
+
+  tabs.addEventListener('vsc-tabs-select', (e) => {
+    const view = tabViews[(e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex];
+    if (view && view !== store.state.view) store.update({ view });
+  });
+
+  store.subscribe((s, prev) => {
+    if (!s.session) return;
+    if (!prev.session || s.session.mode !== prev.session.mode) {
+      buildTabs(s);
+      if (active) views[active].unmount();
+      active = undefined;
+    }
+    picker.update(s, prev.session ? prev : undefined);
+    const index = tabViews.indexOf(s.view);
+    if (index >= 0 && tabs.selectedIndex !== index) tabs.selectedIndex = index;
+    if (active !== s.view) {
+      if (active) views[active].unmount();
+      active = s.view;
+      main.replaceChildren();
+      main.dataset.view = s.view;
+      guard(`${s.view} view`, () => views[s.view].mount(main, s));
+    } else guard(`${s.view} view`, () => views[s.view].update(s, prev));
+  });
+
+  client.onEvent((e) => store.update((s) => reduceHostEvent(s, e)));
+  client.emit('ui/ready', {});
+}

@@ -1,0 +1,7 @@
+/** Entry point of the workbench webview bundle (dist/webview/main.js + main.css). */
+import '../../media/webview.css';
+import './components';
+import { startApp } from './app';
+
+const app = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
+startApp(app);

@@ -1,0 +1,76 @@
+/**
+ * Checks the params of host → webview events before the app uses them. Shapes only, and only as
+ * deep as the views read: a Run must have the arrays and objects the views index into.
+ */
+import { VIEW_IDS, type HostEvents } from '../../engine/src/protocol/webview';
+import type { InferenceRun } from '../../engine/src/schema/run';
+
+export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+/** Why `v` is not a usable Run, or undefined when it is. */
+export function runProblem(v: unknown): string | undefined {
+  if (!isObj(v)) return 'run is not an object';
+  if (v.kind !== 'inference') return `run kind ${JSON.stringify(v.kind)} is not "inference"`;
+  if (!isStr(v.id)) return 'run has no id';
+  const id = v.id;
+  const missing = (what: string) => `run ${id}: ${what}`;
+  if (!isObj(v.model) || !isStr(v.model.name)) return missing('model.name is missing');
+  if (!isObj(v.config) || !isObj(v.env)) return missing('config or env is missing');
+  const lat = v.latencyMs;
+  if (!isObj(lat) || !isNum(lat.p50) || !isNum(lat.p90) || !isNum(lat.mean)) return missing('latencyMs p50/p90/mean are missing');
+  for (const k of ['ops', 'opTypes', 'layers', 'warnings'] as const) if (!Array.isArray(v[k])) return missing(`${k} is not an array`);
+  if (!(v.ops as unknown[]).every((o) => isObj(o) && isStr(o.node) && isStr(o.opType) && isNum(o.totalUs) && Array.isArray(o.outputShapes))) return missing('an op lacks node, opType, totalUs or outputShapes');
+  const mem = v.memory;
+  if (!isObj(mem) || !Array.isArray(mem.timeline) || !isNum(mem.peakBytes)) return missing('memory.timeline or memory.peakBytes is missing');
+  const t = v.trace;
+  if (!isObj(t)) return missing('trace is missing');
+  const cols = ['op', 'run', 'startUs', 'durUs'] as const;
+  for (const c of [...cols, 'runUs'] as const) if (!Array.isArray(t[c])) return missing(`trace.${c} is not an array`);
+  const n = (t.op as unknown[]).length;
+  if (cols.some((c) => (t[c] as unknown[]).length !== n)) return missing('trace columns differ in length');
+  const opCount = (v.ops as unknown[]).length;
+  if (!(t.op as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < opCount)) return missing('trace.op indexes past ops');
+  if (!(t.run as unknown[]).every((i) => Number.isInteger(i) && (i as number) >= 0 && (i as number) < 100_000)) return missing('trace.run has a bad run index');
+  return undefined;
+}
+
+/** The event typed, or why its params are unusable. */
+export function parseHostEvent(event: string, params: unknown): HostEvent | string {
+  if (!isObj(params)) return `${event}: params are not an object`;
+  switch (event) {
+    case 'session/init': {
+      if (!['profiler', 'editor', 'report'].includes(params.mode as string)) return `session/init: unknown mode ${JSON.stringify(params.mode)}`;
+      if (typeof params.trusted !== 'boolean') return 'session/init: trusted is not a boolean';
+      if (!isObj(params.form)) return 'session/init: form is missing';
+      if (!Array.isArray(params.providers) || !Array.isArray(params.runs)) return 'session/init: providers or runs is not an array';
+      for (const r of params.runs) {
+        const p = runProblem(r);
+        if (p) return `session/init: ${p}`;
+      }
+      if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
+      if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
+      if (params.view !== undefined && !(VIEW_IDS as readonly unknown[]).includes(params.view)) return `session/init: unknown view ${JSON.stringify(params.view)}`;
+      return { event, params: params as unknown as HostEvents['session/init'] };
+    }
+    case 'run/added': {
+      const p = runProblem(params.run);
+      return p ? `run/added: ${p}` : { event, params: { run: params.run as InferenceRun } };
+    }
+    case 'run/progress':
+      if (!isNum(params.requestId) || !isStr(params.message) || !isNum(params.done) || !isNum(params.total)) return 'run/progress: requestId, done, total or message is missing';
+      return { event, params: { requestId: params.requestId, phase: isStr(params.phase) ? params.phase : '', done: params.done, total: params.total, message: params.message } };
+    case 'compare/show':
+      if (!isStr(params.baseId) || !isStr(params.otherId)) return 'compare/show: baseId or otherId is missing';
+      return { event, params: { baseId: params.baseId, otherId: params.otherId } };
+    case 'view/show':
+      if (!(VIEW_IDS as readonly unknown[]).includes(params.view)) return `view/show: unknown view ${JSON.stringify(params.view)}; expected one of: ${VIEW_IDS.join(', ')}`;
+      return { event, params: { view: params.view as HostEvents['view/show']['view'] } };
+    default:
+      return `unknown event "${event}"`;
+  }
+}

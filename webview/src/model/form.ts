@@ -1,0 +1,59 @@
+/**
+ * The run form's fields and their client-side validation (the host validates again).
+ */
+import type { RunForm } from '../../../engine/src/protocol/webview';
+
+export type NumericField = 'threads' | 'batch' | 'seq' | 'past' | 'warmup' | 'runs' | 'profiledRuns';
+
+export interface NumericFieldSpec {
+  key: NumericField;
+  label: string;
+  /** Smallest allowed value: 1 for counts that must be positive, 0 where 0 has a meaning. */
+  min: 0 | 1;
+  help: string;
+}
+
+export const NUMERIC_FIELDS: readonly NumericFieldSpec[] = [
+  { key: 'threads', label: 'Threads', min: 0, help: 'ORT intra-op threads; 0 uses every core' },
+  { key: 'batch', label: 'Batch', min: 1, help: 'value of batch-like dimensions' },
+  { key: 'seq', label: 'Sequence length', min: 1, help: 'value of sequence-like dimensions' },
+  { key: 'past', label: 'Past length', min: 0, help: 'KV-cache length dimensions' },
+  { key: 'warmup', label: 'Warm-up runs', min: 0, help: 'untimed runs before measuring' },
+  { key: 'runs', label: 'Runs', min: 1, help: 'unprofiled runs timed for latency' },
+  { key: 'profiledRuns', label: 'Profiled runs', min: 1, help: 'runs recorded by the profiler' },
+];
+
+export const OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
+
+/** Largest accepted count: keeps a typo from starting a run that never ends. */
+export const MAX_COUNT = 100_000;
+
+/** Raw text of the form's inputs, by field. */
+export type FormDraft = Record<keyof RunForm, string>;
+
+export function draftOf(form: RunForm): FormDraft {
+  return {
+    model: form.model,
+    executionProvider: form.executionProvider,
+    optLevel: form.optLevel,
+    ...(Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, String(form[f.key])])) as Record<NumericField, string>),
+  };
+}
+
+/** Checks a draft: integers within range for numeric fields, a model and a provider. Errors are keyed by field. */
+export function parseDraft(draft: FormDraft): { form: RunForm } | { errors: Partial<Record<keyof RunForm, string>> } {
+  const errors: Partial<Record<keyof RunForm, string>> = {};
+  const numbers: Partial<Record<NumericField, number>> = {};
+  for (const f of NUMERIC_FIELDS) {
+    const text = draft[f.key].trim();
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < f.min || value > MAX_COUNT) {
+      errors[f.key] = `${f.label} must be ${f.min === 1 ? 'a positive integer' : 'a whole number ≥ 0'} (at most ${MAX_COUNT}); got "${text}"`;
+    } else numbers[f.key] = value;
+  }
+  if (!draft.model.trim()) errors.model = 'Model is required: a path to an .onnx file or builtin:NAME';
+  if (!draft.executionProvider) errors.executionProvider = 'Choose an execution provider';
+  if (!(OPT_LEVELS as readonly string[]).includes(draft.optLevel)) errors.optLevel = `Optimization level must be one of: ${OPT_LEVELS.join(', ')}`;
+  if (Object.keys(errors).length) return { errors };
+  return { form: { model: draft.model.trim(), executionProvider: draft.executionProvider, optLevel: draft.optLevel, ...(numbers as Record<NumericField, number>) } };
+}
