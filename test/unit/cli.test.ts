@@ -116,3 +116,32 @@ test('a profile leaves nothing in the temp folder (ORT telemetry and debug logs 
     await fs.rm(tmp, { recursive: true, force: true });
   }
 });
+
+test('twb report writes a self-contained HTML report of a Run; bad run files fail cleanly', async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'twb-report-'));
+  try {
+    const fixture = path.join(REPO_ROOT, 'test/fixtures/tiny-gpt.run.json');
+    const r = twb(['report', fixture, '--out', 'r.html'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const html = readFileSync(path.join(dir, 'r.html'), 'utf8');
+    assert.match(html, /default-src 'none'/);
+    assert.ok(html.includes(readFileSync(path.join(REPO_ROOT, 'dist/webview/main.css'), 'utf8').slice(0, 200)), 'the stylesheet is inlined');
+    const boot = JSON.parse(/<script type="application\/json" id="twb-boot">([\s\S]*?)<\/script>/.exec(html)![1]);
+    assert.equal(boot.runs[0].id, JSON.parse(readFileSync(fixture, 'utf8')).id);
+
+    await fs.writeFile(path.join(dir, 'broken.json'), '{"schemaVersion": 1, "kind": "inference"');
+    await fs.writeFile(path.join(dir, 'other.json'), JSON.stringify({ schemaVersion: 1, kind: 'inference', id: 'x' }));
+    for (const [file, message] of [
+      ['broken.json', /is not JSON/],
+      ['other.json', /run\.createdAt: expected a string/],
+      ['missing.json', /cannot be read/],
+    ] as Array<[string, RegExp]>) {
+      const bad = twb(['report', file], dir);
+      assert.equal(bad.code, 1, bad.stderr);
+      assert.match(bad.stderr, message);
+      noStack(bad.stderr);
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { EngineClient, EngineError } from '../../extension/src/engine-client';
-import { REPO_ROOT } from './helpers/paths';
+import { REALDATA, REPO_ROOT } from './helpers/paths';
 
 const logs: string[] = [];
 const crashes: string[] = [];
@@ -26,6 +26,16 @@ test('profile/run returns a Run and streams progress for its request', async () 
   });
   assert.equal(run.model.name, 'builtin:tiny-bert');
   assert.deepEqual([...phases], ['load', 'latency', 'profile', 'analyze']);
+});
+
+test('report/render returns the HTML report of a run; model/summary describes a real model', async () => {
+  const run = await client.request('profile/run', { request: { model: 'builtin:tiny-gpt', seq: 8, warmup: 0, runs: 1, profiledRuns: 1 } });
+  const { html } = await client.request('report/render', { run });
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.ok(html.includes(`"id":"${run.id}"`));
+  const summary = await client.request('model/summary', { model: path.join(REALDATA, 'onnx/optimum/tiny-distilbert-classification/model.onnx') });
+  assert.deepEqual(summary.inputs.map((i) => [i.name, i.dims]), [['input_ids', ['batch', 'sequence']], ['attention_mask', ['batch', 'sequence']]]);
+  assert.equal(summary.opset, 11);
 });
 
 test('errors come back as values with their code; bad params are rejected', async () => {
