@@ -1,17 +1,22 @@
 // The extension in a real VS Code (code-server, offline) driven by headless chromium: the command
-// palette, the profiler panel and its views, the Runs view, and the .onnx custom editor on a
-// corrupt and a real model. Screenshots go to test-output/e2e/.
+// palette, the profiler panel and its views, the Runs view, Export Report through VS Code's save
+// dialog (the report then opened from disk), the .onnx custom editor on a corrupt and a real model,
+// and, in a second code-server with workspace trust on, a Restricted Mode folder where nothing
+// runs. Screenshots go to test-output/e2e/.
 // Run: node --import tsx --test test/e2e/*.e2e.test.ts   (installs code-server into .cache/e2e/ first)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs, readdirSync, rmSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { assertVsixHas, buildVsix, CodeServer, installCodeServer, REPO_ROOT, Sandbox } from './helpers/code-server';
-import { AppFrame, Browser, openWorkbench, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
+import { assertVsixHas, buildVsix, installCodeServer, REPO_ROOT } from './helpers/code-server';
+import { checkReportHtml, viewReport } from './helpers/report';
+import { closeSession, killSession, Session, startSession, waitForFile } from './helpers/session';
+import { answerSaveDialog, AppFrame, expectRestrictedMode, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
 
 const OUT = path.join(REPO_ROOT, 'test-output', 'e2e');
 const REAL_MODEL = path.resolve(REPO_ROOT, '../shared/realdata/onnx/optimum/tiny-distilbert-classification/model.onnx');
 const MODEL = 'builtin:tiny-gpt';
+const UNTRUSTED_TEXT = 'Running models is disabled in untrusted workspaces.';
 
 /** Each view's tab label, and text its content shows once rendered with the tiny-gpt run. */
 const VIEWS: Array<[label: string, shows: RegExp]> = [
@@ -24,11 +29,12 @@ const VIEWS: Array<[label: string, shows: RegExp]> = [
 ];
 
 const timings: Record<string, number> = {};
-let sandbox: Sandbox | undefined;
-let server: CodeServer | undefined;
-let browser: Browser | undefined;
+let vsix = '';
+/** The trusted session every test but the last uses. */
+const main: Session = {};
+/** The Restricted Mode session, alive only during its test. */
+let restricted: Session | undefined;
 let profiler: AppFrame | undefined;
-let failed = false;
 
 async function timed<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   const t0 = Date.now();
@@ -40,30 +46,31 @@ async function timed<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
   }
 }
 
-/** Marks the run failed (so `after` prints the logs) and keeps a screenshot of the moment. */
-async function step(name: string, fn: () => Promise<void>): Promise<void> {
+/** Marks the session failed (so closing it prints the logs) and keeps a screenshot of the moment. */
+async function step(name: string, fn: () => Promise<void>, session: Session = main): Promise<void> {
   try {
     await fn();
   } catch (e) {
-    failed = true;
-    await browser?.page.screenshot({ path: shot(OUT, `failure-${name}`) }).catch(() => undefined);
+    session.failed = true;
+    await session.browser?.page.screenshot({ path: shot(OUT, `failure-${name}`) }).catch(() => undefined);
     throw e;
   }
 }
 
 const page = () => {
-  if (!browser) throw new Error('the browser did not start (see the before hook)');
-  return browser.page;
+  if (!main.browser) throw new Error('the browser did not start (see the before hook)');
+  return main.browser.page;
 };
 const ws = () => {
-  if (!sandbox) throw new Error('no sandbox (see the before hook)');
-  return sandbox.workspace;
+  if (!main.sandbox) throw new Error('no sandbox (see the before hook)');
+  return main.sandbox.workspace;
 };
+const runFiles = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []);
 
 /** Ctrl-C or a CI timeout skips `after`: still stop code-server (its own process group) and remove the sandbox. */
 function emergencyCleanup(): void {
-  server?.kill();
-  if (sandbox) rmSync(sandbox.root, { recursive: true, force: true });
+  killSession(main);
+  killSession(restricted);
 }
 process.once('exit', emergencyCleanup);
 for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -78,36 +85,22 @@ before(
       await fs.rm(OUT, { recursive: true, force: true });
       await fs.mkdir(OUT, { recursive: true });
       await timed('install code-server', installCodeServer);
-      const vsix = await timed('npm run package', buildVsix);
+      vsix = await timed('npm run package', buildVsix);
       // Without them the panel stays blank and the profile wait below would only time out.
       assertVsixHas(vsix, ['dist/extension.js', 'dist/engine-server.js', 'dist/webview/main.js']);
-      sandbox = await Sandbox.create();
-      // Not a model: 100 bytes of text. The editor must say so instead of spinning.
-      await fs.writeFile(path.join(sandbox.workspace, 'broken.onnx'), 'this is not an ONNX model, only text '.repeat(3).slice(0, 100));
-      await fs.copyFile(REAL_MODEL, path.join(sandbox.workspace, 'distilbert.onnx'));
-      const s = sandbox;
-      await timed('install extension', () => s.installExtension(vsix));
-      server = await timed('code-server start', () => s.startCodeServer());
-      browser = await Browser.launch(path.join(sandbox.root, 'chromium-profile'), sandbox.env);
-      const b = browser;
-      const srv = server;
-      await timed('workbench load', () => openWorkbench(b.page, srv.url, s.workspace));
+      const prepare = async (workspace: string) => {
+        // Not a model: 100 bytes of text. The editor must say so instead of spinning.
+        await fs.writeFile(path.join(workspace, 'broken.onnx'), 'this is not an ONNX model, only text '.repeat(3).slice(0, 100));
+        await fs.copyFile(REAL_MODEL, path.join(workspace, 'distilbert.onnx'));
+      };
+      await startSession(main, vsix, { prepare, timed });
     }),
   { timeout: 20 * 60_000 },
 );
 
 after(
   async () => {
-    await browser?.close();
-    await server?.stop();
-    if (sandbox) {
-      await sandbox.saveLogs(path.join(OUT, 'logs')).catch(() => undefined);
-      if (failed) {
-        console.log(`e2e failed; logs follow (all of them are in ${path.relative(REPO_ROOT, OUT)}/logs/)\n${sandbox.logs()}`);
-        if (browser?.problems.length) console.log(`----- browser console -----\n${browser.problems.slice(-40).join('\n')}`);
-      }
-      await sandbox.dispose();
-    }
+    await closeSession(main, path.join(OUT, 'logs'));
     await fs.writeFile(path.join(OUT, 'timings.json'), JSON.stringify(timings, null, 2)).catch(() => undefined);
   },
   { timeout: 2 * 60_000 },
@@ -172,6 +165,23 @@ test('the run is kept in .twb/runs and listed in the Runs view', { timeout: 2 * 
   }),
 );
 
+test('Export Report… writes a self-contained report through the save dialog, and it renders offline', { timeout: 2 * 60_000 }, () =>
+  step('export-report', async () => {
+    assert.ok(profiler, 'needs the profile drawn by the first test');
+    const target = path.join(ws(), 'report.html');
+    await timed('export report', async () => {
+      await runCommand(page(), 'Transformer Workbench: Export Report…');
+      await answerSaveDialog(page(), target, (meanwhile) => waitForFile(target, 30_000, meanwhile));
+    });
+    checkReportHtml(await fs.readFile(target, 'utf8'), MODEL);
+    const b = main.browser;
+    assert.ok(b);
+    const { text, problems } = await timed('report rendered', () => viewReport(b, target, shot(OUT, 'report')));
+    assert.deepEqual(problems, [], `the report page reported problems; it shows ${JSON.stringify(text.slice(0, 300))}`);
+    console.log(`e2e: report shows: ${JSON.stringify(text.slice(0, 200))}`);
+  }),
+);
+
 test('Toggles: Re-run with 1 thread keeps a second run, and Compare shows both', { timeout: 4 * 60_000 }, () =>
   step('rerun-compare', async () => {
     assert.ok(profiler, 'needs the profile drawn by the first test');
@@ -215,3 +225,38 @@ test('a real model opens with its summary', { timeout: 2 * 60_000 }, () =>
     await page().screenshot({ path: shot(OUT, 'model-summary') });
   }),
 );
+
+test('in a Restricted Mode folder the profiler opens but runs nothing', { timeout: 3 * 60_000 }, async () => {
+  const s: Session = (restricted = {});
+  const t0 = Date.now();
+  try {
+    await step(
+      'untrusted',
+      async () => {
+        const prepare = (workspace: string) => fs.writeFile(path.join(workspace, 'notes.txt'), 'an untrusted folder\n');
+        await startSession(s, vsix, { enableWorkspaceTrust: true, prepare, timed, label: 'untrusted' });
+        const p = s.browser?.page;
+        const workspace = s.sandbox?.workspace;
+        assert.ok(p && workspace);
+        await expectRestrictedMode(p);
+        await runCommand(p, 'Transformer Workbench: Open Profiler');
+        const { frame } = await waitForApp(p, (t) => /Overview[^]*Toggles/.test(t), 'the profiler panel', 60_000);
+        await (await viewTab(frame, 'Toggles')).click();
+        await waitForApp(p, (t) => t.includes('Run configuration') && t.includes(UNTRUSTED_TEXT), `Toggles to say "${UNTRUSTED_TEXT}"`, 20_000);
+        assert.equal(await frame.locator('#twb-rerun').evaluate((el) => (el as HTMLElement & { disabled: boolean }).disabled), true, 'Re-run is disabled');
+        // The host refuses too, not only the webview: the Re-run command ends in an error that says why.
+        await runCommand(p, 'Transformer Workbench: Re-run');
+        await p.locator('.notifications-toasts').getByText(UNTRUSTED_TEXT).first().waitFor({ timeout: 20_000 });
+        await p.waitForTimeout(600); // let the toast finish sliding in before the screenshot
+        await p.screenshot({ path: shot(OUT, 'untrusted') });
+        const runsDir = path.join(workspace, '.twb', 'runs');
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await p.waitForTimeout(500)) assert.deepEqual(runFiles(runsDir), [], `no run kept in ${runsDir}`);
+      },
+      s,
+    );
+  } finally {
+    await closeSession(s, path.join(OUT, 'logs-untrusted'));
+    restricted = undefined;
+    timings['untrusted total'] = (Date.now() - t0) / 1000;
+  }
+});

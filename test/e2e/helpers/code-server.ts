@@ -49,7 +49,9 @@ export function assertVsixHas(vsix: string, entries: string[]): void {
 
 /**
  * A throw-away world for one code-server: HOME, XDG_* dirs, TMPDIR, user data, extensions and the
- * workspace folder all live under `root`, which `dispose` removes.
+ * workspace folder all live under `root`, which `dispose` removes. Workspace trust is off (every
+ * folder trusted) unless `enableWorkspaceTrust`: then VS Code decides, and opens a fresh folder in
+ * Restricted Mode.
  */
 export class Sandbox {
   readonly home: string;
@@ -58,7 +60,10 @@ export class Sandbox {
   readonly workspace: string;
   readonly env: NodeJS.ProcessEnv;
 
-  private constructor(readonly root: string) {
+  private constructor(
+    readonly root: string,
+    readonly enableWorkspaceTrust: boolean,
+  ) {
     this.home = path.join(root, 'home');
     this.userData = path.join(root, 'user-data');
     this.extensions = path.join(root, 'extensions');
@@ -80,13 +85,13 @@ export class Sandbox {
     };
   }
 
-  static async create(): Promise<Sandbox> {
-    const s = new Sandbox(await fs.mkdtemp(path.join(os.tmpdir(), 'twb-e2e-')));
+  static async create(opts: { enableWorkspaceTrust?: boolean } = {}): Promise<Sandbox> {
+    const s = new Sandbox(await fs.mkdtemp(path.join(os.tmpdir(), 'twb-e2e-')), !!opts.enableWorkspaceTrust);
     for (const d of [s.home, path.join(s.userData, 'User'), s.extensions, s.workspace, path.join(s.root, 'tmp')]) await fs.mkdir(d, { recursive: true });
     await fs.chmod(path.join(s.root, 'tmp'), 0o700);
     const settings = {
       'workbench.startupEditor': 'none',
-      'security.workspace.trust.enabled': false,
+      ...(s.enableWorkspaceTrust ? {} : { 'security.workspace.trust.enabled': false }),
       'telemetry.telemetryLevel': 'off',
       'update.mode': 'none',
       'extensions.autoCheckUpdates': false,
@@ -113,7 +118,7 @@ export class Sandbox {
     const port = await freePort();
     const logFile = path.join(this.root, 'code-server.log');
     const log = createWriteStream(logFile);
-    const args = [...this.common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', this.workspace];
+    const args = [...this.common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', ...(this.enableWorkspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', this.workspace];
     // Own process group, so stopping it also stops the extension host and the engine it forked.
     const child = spawn(CODE_SERVER, args, { env: this.env, cwd: this.root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log);

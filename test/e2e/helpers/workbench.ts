@@ -19,17 +19,38 @@ export class Browser {
     const context = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 900 }, args: CHROMIUM_ARGS, env: env as Record<string, string> });
     const page = context.pages()[0] ?? (await context.newPage());
     const b = new Browser(context, page);
-    page.on('console', (m) => {
-      if (m.type() === 'error') b.problems.push(`console error (${m.location().url.slice(0, 100)}): ${m.text().slice(0, 300)}`);
-    });
-    page.on('pageerror', (e) => b.problems.push(`page error: ${String(e).slice(0, 300)}`));
+    watchPage(page, b.problems);
     return b;
+  }
+
+  /**
+   * Another tab, with its own list of problems: console errors, uncaught exceptions, and every
+   * Content-Security-Policy violation (reported through an init script, which CSP does not block).
+   */
+  async newPage(): Promise<{ page: Page; problems: string[] }> {
+    const page = await this.context.newPage();
+    const problems: string[] = [];
+    watchPage(page, problems);
+    await page.addInitScript({ content: CSP_REPORTER });
+    return { page, problems };
   }
 
   async close(): Promise<void> {
     await this.context.close().catch(() => undefined);
   }
 }
+
+function watchPage(page: Page, problems: string[]): void {
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console error (${m.location().url.slice(0, 100)}): ${m.text().slice(0, 300)}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${String(e).slice(0, 300)}`));
+}
+
+/** Turns each CSP violation of a page into a console error. */
+const CSP_REPORTER = `document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || '(inline)') + ' at ' + e.sourceFile + ':' + e.lineNumber);
+});`;
 
 /** Opens the workbench on `folder` and waits until the window is usable. */
 export async function openWorkbench(page: Page, url: string, folder: string): Promise<void> {
@@ -86,6 +107,54 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 /** Ctrl+P, the file's name, Enter: opens it with its default editor. */
 export async function quickOpen(page: Page, fileName: string): Promise<void> {
   await quickInput(page, 'Control+P', fileName, fileName);
+}
+
+/** The modal dialog VS Code shows over the workbench, if any. */
+const modalDialog = (page: Page) => page.locator('.monaco-dialog-box').filter({ visible: true });
+
+/**
+ * With workspace trust on, a fresh folder is untrusted. VS Code may ask "Do you trust the authors
+ * of the files in this folder?" (answered "No"), or open it in Restricted Mode without asking; either
+ * way this returns once the status bar shows "Restricted Mode" and no modal is left.
+ */
+export async function expectRestrictedMode(page: Page, timeoutMs = 60_000): Promise<void> {
+  const indicator = page.locator('.part.statusbar').getByText('Restricted Mode');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const dialog = modalDialog(page);
+    if ((await dialog.count()) > 0) {
+      const text = (await dialog.first().innerText()).replace(/\s+/g, ' ');
+      if (!/trust/i.test(text)) throw new Error(`unexpected dialog: ${text.slice(0, 300)}`);
+      await dialog.first().locator('.monaco-button', { hasText: /don.t trust/i }).first().click();
+    } else if (await indicator.first().isVisible()) return;
+    if (Date.now() > deadline) throw new Error(`no "Restricted Mode" in the status bar after ${timeoutMs / 1000} s; it shows ${JSON.stringify(await page.locator('.part.statusbar').innerText())}`);
+    await page.waitForTimeout(250);
+  }
+}
+
+/**
+ * Answers a save dialog that is opening: code-server's "simple file dialog" is a quick input holding
+ * a path. Waits for it to show the suggested `*.html` path, types `target` (absolute) and presses
+ * Enter; `whenWritten` is then polled, and an "already exists, replace?" confirmation answered.
+ */
+export async function answerSaveDialog(page: Page, target: string, whenWritten: (meanwhile: () => Promise<void>) => Promise<boolean>): Promise<void> {
+  const input = page.locator('.quick-input-widget input').filter({ visible: true });
+  const deadline = Date.now() + 30_000;
+  let value = '';
+  // The palette's quick input closes and the dialog's opens in the same widget: wait for a path.
+  while (!/^\/.*\.html$/.test((value = await input.inputValue().catch(() => ''))) && Date.now() < deadline) await page.waitForTimeout(200);
+  if (!value.startsWith('/')) throw new Error(`no save dialog with a path; the quick input holds ${JSON.stringify(value)}`);
+  await input.fill(target);
+  await page.waitForTimeout(300); // the dialog completes typed paths asynchronously
+  await page.keyboard.press('Enter');
+  const replace = async () => {
+    const dialog = modalDialog(page);
+    if ((await dialog.count()) > 0 && /exists/i.test(await dialog.first().innerText())) await dialog.first().locator('.monaco-button', { hasText: /replace|overwrite|yes|ok/i }).first().click();
+  };
+  if (!(await whenWritten(replace))) {
+    const left = await input.inputValue().catch(() => '(closed)');
+    throw new Error(`${target} was not written; the quick input holds ${JSON.stringify(left)}, dialogs: ${JSON.stringify(await modalDialog(page).allInnerTexts())}`);
+  }
 }
 
 /** A webview frame of the extension (the inner `#active-frame` holding `#app`) and its text. */
