@@ -5,7 +5,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { renderRunReport } from './export/html-report';
-import { validateRun } from './schema/validate-run';
+import { parseRunJson } from './schema/validate-run';
 import { formatOptions, OptionSpec, parseArgs, ParsedArgs } from './cli/args';
 import { formatRunReport } from './cli/report';
 import { PRESETS, BUILTIN_PREFIX, isBuiltinRef, presetSpec } from './model/spec';
@@ -13,9 +13,9 @@ import { buildTransformer } from './model/transformer';
 import { encodeModel } from './onnx/codec';
 import { probeModelBytes } from './model/probe';
 import { defaultDeps, profileInference, ProfileProgress } from './profile/profiler';
-import { EXECUTION_PROVIDERS, ProfileRequest } from './schema/config';
+import { ProfileRequest } from './schema/config';
 import { parseDimAssignment } from './runtime/dims';
-import { probeProvider } from './runtime/ort';
+import { providerStatuses } from './runtime/ort';
 import { TwbError } from './util/errors';
 import { writeFileAtomic } from './util/atomic-write';
 import { formatBytes } from './util/format';
@@ -202,13 +202,12 @@ async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   } catch {
     throw new TwbError('io', `run file "${args.positionals[0]}" cannot be read`);
   }
-  let json: unknown;
+  let run;
   try {
-    json = JSON.parse(text);
+    run = parseRunJson(text);
   } catch (e) {
-    throw new TwbError('io', `"${args.positionals[0]}" is not JSON (${(e as Error).message}); expected a Run document from twb profile --json`);
+    throw new TwbError('io', `"${args.positionals[0]}": ${(e as Error).message}`, 'twb report reads the Run document that twb profile --json writes.');
   }
-  const run = validateRun(json);
   const out = path.resolve(io.cwd, (args.options.out as string | undefined) ?? input.replace(/\.json$/i, '') + '.html');
   const html = renderRunReport(run);
   await writeFileAtomic(out, html);
@@ -217,9 +216,8 @@ async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
 }
 
 async function epsCommand(io: CliIO): Promise<number> {
-  for (const ep of EXECUTION_PROVIDERS) {
-    const s = await probeProvider(ep, probeModelBytes());
-    io.stdout(`${ep.padEnd(7)} ${s.available ? 'available' : `unavailable: ${s.reason}`}`);
+  for (const s of await providerStatuses(probeModelBytes())) {
+    io.stdout(`${s.name.padEnd(7)} ${s.available ? 'available' : `unavailable: ${s.reason}`}`);
   }
   return 0;
 }

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { InferenceRun } from '../../engine/src/schema/run';
-import { validateRun } from '../../engine/src/schema/validate-run';
+import { parseRunJson } from '../../engine/src/schema/validate-run';
 import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 
 /** Where runs live: `.twb/runs/` of the first workspace folder, else the extension's storage. */
@@ -54,13 +54,7 @@ export class RunStore {
     const stat = await fs.stat(file);
     // A run is a few MB at most; refuse to parse something far larger than any run could be.
     if (stat.size > 512 * 1024 * 1024) throw new Error(`${path.basename(file)} is ${Math.round(stat.size / 1024 ** 2)} MiB, too large for a run document`);
-    let json: unknown;
-    try {
-      json = JSON.parse(await fs.readFile(file, 'utf8'));
-    } catch (e) {
-      throw new Error(`not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    return validateRun(json);
+    return parseRunJson(await fs.readFile(file, 'utf8'));
   }
 
   async save(run: InferenceRun): Promise<string> {

@@ -1,6 +1,6 @@
 import { summarizeModel } from '../onnx/summary';
 import { DataType, ValueInfoProto } from '../onnx/types';
-import { fedInputs } from '../runtime/feeds';
+import { declaredDims, fedInputs } from '../runtime/feeds';
 import { ModelSummaryView } from '../protocol/webview';
 import { ModelSource } from './model-source';
 
@@ -30,6 +30,6 @@ function describeValue(v: ValueInfoProto): { name: string; type: string; dims: A
   return {
     name: v.name,
     type: (DataType[tt.elemType] ?? String(tt.elemType)).toLowerCase(),
-    dims: (tt.shape ?? []).map((d) => (d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : d.dimParam ?? '?')),
+    dims: declaredDims(tt.shape),
   };
 }

@@ -4,8 +4,8 @@
  */
 import { ProfileRequest } from '../schema/config';
 import { InferenceRun } from '../schema/run';
-import { validateRun } from '../schema/validate-run';
-import { num, object, optional, recordOf, str, Validator } from '../schema/validate';
+import { runConfigFields, validateRun } from '../schema/validate-run';
+import { object, optional, str, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
 import { ModelSummaryView, ProviderInfo } from './webview';
 
@@ -34,20 +34,11 @@ const empty: Validator<Record<string, never>> = (v, at) => {
   return {};
 };
 
-const profileRequest: Validator<Partial<ProfileRequest> & { model: string }> = object({
+/** Every RunConfig field optional (the engine fills defaults), the model required. */
+const profileRequest = object({
+  ...Object.fromEntries(Object.entries(runConfigFields).map(([k, check]) => [k, optional(check as Validator<unknown>)])),
   model: str,
-  executionProvider: optional(str),
-  threads: optional(num),
-  optLevel: optional(str),
-  batch: optional(num),
-  seq: optional(num),
-  past: optional(num),
-  dims: optional(recordOf(num)),
-  warmup: optional(num),
-  runs: optional(num),
-  profiledRuns: optional(num),
-  seed: optional(num),
-}) as Validator<Partial<ProfileRequest> & { model: string }>;
+}) as unknown as Validator<Partial<ProfileRequest> & { model: string }>;
 
 export const engineParamValidators: { [M in EngineMethod]: Validator<EngineRequests[M]['params']> } = {
   'engine/hello': empty,

@@ -1,4 +1,4 @@
-import { DataType, ModelProto, ValueInfoProto } from '../onnx/types';
+import { DataType, Dimension, ModelProto, ValueInfoProto } from '../onnx/types';
 import { TwbError } from '../util/errors';
 import { createRng, Rng } from '../util/rng';
 import { DimChoices, DimResolution, resolveDim } from './dims';
@@ -38,6 +38,11 @@ const FEED_TYPES: Partial<Record<DataType, FeedType>> = {
   [DataType.BOOL]: 'bool',
 };
 
+/** A declared shape: fixed sizes as numbers, symbolic ones by name, unknown ones as '?'. */
+export function declaredDims(shape: Dimension[] | undefined): Array<number | string> {
+  return (shape ?? []).map((d) => (d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : d.dimParam ?? '?'));
+}
+
 /** Inputs the caller must feed: graph inputs that no initializer provides a default for. */
 export function fedInputs(model: ModelProto): ValueInfoProto[] {
   const inits = new Set(model.graph.initializer.map((t) => t.name));
@@ -64,7 +69,7 @@ export function buildFeeds(
     if (!tt) throw new TwbError('bad-input', `input "${input.name}" is not a tensor (sequence, map or optional inputs cannot be fed)`);
     const type = FEED_TYPES[tt.elemType as DataType];
     if (!type) throw new TwbError('bad-input', `input "${input.name}" has element type ${DataType[tt.elemType] ?? tt.elemType}, which the workbench cannot generate data for`);
-    const declared = (tt.shape ?? []).map((d) => (d.dimValue !== undefined && d.dimValue > 0 ? d.dimValue : d.dimParam ?? '?'));
+    const declared = declaredDims(tt.shape);
     const dims = declared.map((d) => (typeof d === 'number' ? d : resolveDim(d === '?' ? `${input.name}_dim` : d, choices, resolution)));
     const count = dims.reduce((a, b) => a * b, 1);
     if (count > MAX_ELEMENTS) {

@@ -137,6 +137,11 @@ export function probeProvider(name: ExecutionProvider, probeModel: Uint8Array): 
   return p;
 }
 
+/** The status of every provider the workbench knows, in EXECUTION_PROVIDERS order. */
+export function providerStatuses(probeModel: Uint8Array): Promise<ProviderStatus[]> {
+  return Promise.all(EXECUTION_PROVIDERS.map((ep) => probeProvider(ep, probeModel)));
+}
+
 /** Fails with the list of usable providers unless `name` is usable. */
 export async function requireProvider(name: string, probeModel: Uint8Array): Promise<ExecutionProvider> {
   if (!(EXECUTION_PROVIDERS as readonly string[]).includes(name)) {
@@ -145,8 +150,7 @@ export async function requireProvider(name: string, probeModel: Uint8Array): Pro
   const ep = name as ExecutionProvider;
   const status = await probeProvider(ep, probeModel);
   if (status.available) return ep;
-  const usable: string[] = [];
-  for (const other of EXECUTION_PROVIDERS) if ((await probeProvider(other, probeModel)).available) usable.push(other);
+  const usable = (await providerStatuses(probeModel)).filter((s) => s.available).map((s) => s.name);
   throw new TwbError(
     'unavailable-ep',
     `execution provider "${ep}" is not available on this machine (${status.reason}); available here: ${usable.join(', ') || 'none'}`,

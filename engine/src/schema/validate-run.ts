@@ -94,6 +94,17 @@ const inferenceRun = object<InferenceRun>({
   warnings: arrayOf(str),
 });
 
+/** Parses and validates the JSON text of a Run document; throws an io error naming what is wrong. */
+export function parseRunJson(text: string): InferenceRun {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new TwbError('io', `the text is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  return validateRun(json);
+}
+
 /** Validates a parsed Run document (from a file or another process); throws naming the bad path. */
 export function validateRun(v: unknown): InferenceRun {
   if (v && typeof v === 'object' && 'schemaVersion' in v && (v as { schemaVersion: unknown }).schemaVersion !== RUN_SCHEMA_VERSION) {

@@ -3,8 +3,7 @@ import { probeModelBytes } from '../model/probe';
 import { describeModel } from '../profile/describe';
 import { loadModelSource } from '../profile/model-source';
 import { defaultDeps, profileInference } from '../profile/profiler';
-import { EXECUTION_PROVIDERS } from '../schema/config';
-import { probeProvider } from '../runtime/ort';
+import { providerStatuses } from '../runtime/ort';
 import { version } from '../../../package.json';
 import { Handlers } from './server';
 
@@ -13,12 +12,7 @@ export function engineHandlers(): Handlers {
   return {
     'engine/hello': async () => ({ version, pid: process.pid, node: process.version }),
     'providers/list': async () =>
-      Promise.all(
-        EXECUTION_PROVIDERS.map(async (ep) => {
-          const s = await probeProvider(ep, probeModelBytes());
-          return { name: ep, available: s.available, ...(s.reason ? { reason: s.reason } : {}) };
-        }),
-      ),
+      (await providerStatuses(probeModelBytes())).map((s) => ({ name: s.name, available: s.available, ...(s.reason ? { reason: s.reason } : {}) })),
     'model/summary': async ({ model }) => describeModel(await loadModelSource(model)),
     'profile/run': async ({ request }, ctx) =>
       profileInference(
