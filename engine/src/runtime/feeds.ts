@@ -1,4 +1,5 @@
 import { DataType, Dimension, ModelProto, ValueInfoProto } from '../onnx/types';
+import { toHalfBits } from '../onnx/float16';
 import { TwbError } from '../util/errors';
 import { createRng, Rng } from '../util/rng';
 import { DimChoices, DimResolution, resolveDim } from './dims';
@@ -165,32 +166,5 @@ function toIntArray(type: FeedType, ints: number[]): FeedTensor['data'] {
 function toFloatArray(type: FeedType, values: Float64Array): FeedTensor['data'] {
   if (type === 'float64') return values;
   if (type === 'float32') return Float32Array.from(values);
-  return Uint16Array.from(values, toHalf);
-}
-
-/** IEEE 754 binary16 bits of `v`, round to nearest even. */
-export function toHalf(v: number): number {
-  const f32 = new Float32Array([v]);
-  const x = new Uint32Array(f32.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
-  e = half;
-  return sign | e;
+  return Uint16Array.from(values, toHalfBits);
 }

@@ -40,11 +40,23 @@ export interface SessionSpec {
   optimizedModelPath?: string;
 }
 
+/** An output tensor copied out of ORT. `float16` data stays as bit patterns (`Uint16Array`). */
+export interface FetchedTensor {
+  type: string;
+  dims: number[];
+  data: FeedTensor['data'] | Int16Array | Uint32Array | BigUint64Array;
+}
+
 /** A live ORT session with the few operations the profiler needs. */
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   run(feeds: Record<string, FeedTensor>): Promise<void>;
+  /**
+   * Runs and returns outputs with their data copied out of ORT: the named ones, or every graph
+   * output when `names` is omitted. Tensors the caller exposed as extra graph outputs come back too.
+   */
+  fetch(feeds: Record<string, FeedTensor>, names?: readonly string[]): Promise<Record<string, FetchedTensor>>;
   /** Flushes the profile file (profiled sessions only). */
   endProfiling(): void;
   release(): Promise<void>;
@@ -77,18 +89,32 @@ export async function openSession(model: string | Uint8Array, spec: SessionSpec,
   } catch (e) {
     throw classifyOrtError(e, { stage: 'load', model: modelLabel, ep: spec.executionProvider });
   }
+  const runSession = async (feeds: Record<string, FeedTensor>, names?: readonly string[]) => {
+    const tensors: Record<string, OrtTypes.Tensor> = {};
+    for (const [name, f] of Object.entries(feeds)) tensors[name] = new o.Tensor(f.type, f.data as never, f.dims);
+    try {
+      return names ? await session.run(tensors, names) : await session.run(tensors);
+    } catch (e) {
+      throw classifyOrtError(e, { stage: 'run', model: modelLabel, ep: spec.executionProvider });
+    }
+  };
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds) {
-      const tensors: Record<string, OrtTypes.Tensor> = {};
-      for (const [name, f] of Object.entries(feeds)) tensors[name] = new o.Tensor(f.type, f.data as never, f.dims);
-      try {
-        const out = await session.run(tensors);
-        for (const t of Object.values(out)) t.dispose?.();
-      } catch (e) {
-        throw classifyOrtError(e, { stage: 'run', model: modelLabel, ep: spec.executionProvider });
+      const out = await runSession(feeds);
+      for (const t of Object.values(out)) t.dispose?.();
+    },
+    async fetch(feeds, names) {
+      const out = await runSession(feeds, names);
+      const result: Record<string, FetchedTensor> = {};
+      for (const [name, t] of Object.entries(out)) {
+        const data = t.data as FetchedTensor['data'];
+        // Copy: ORT may reuse the buffer once the tensor is disposed.
+        result[name] = { type: t.type, dims: [...t.dims], data: data.slice() as FetchedTensor['data'] };
+        t.dispose?.();
       }
+      return result;
     },
     endProfiling() {
       session.endProfiling();
