@@ -11,7 +11,7 @@ const ortRequire = requireOf('^onnxruntime-node$', ortBan.message);
 const tfjsRequire = requireOf('^@tensorflow\\/', tfjsBan.message);
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'out/**', 'node_modules/**', 'test-output/**'] },
+  { ignores: ['scratch/**', 'dist/**', 'out/**', 'node_modules/**', 'test-output/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

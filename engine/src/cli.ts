@@ -4,10 +4,12 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { renderRunReport } from './export/html-report';
-import { parseRunJson } from './schema/validate-run';
+import { renderCompressionReport, renderRunReport } from './export/html-report';
+import { parseDocumentJson } from './schema/validate-document';
 import { formatOptions, OptionSpec, parseArgs, ParsedArgs } from './cli/args';
 import { formatRunReport } from './cli/report';
+import { formatCompressionReport } from './cli/compress-report';
+import { compressModel, CompressProgress, CompressRequest, defaultCompressDeps } from './compress/lab';
 import { PRESETS, BUILTIN_PREFIX, isBuiltinRef, presetSpec } from './model/spec';
 import { buildTransformer } from './model/transformer';
 import { encodeModel } from './onnx/codec';
@@ -60,6 +62,39 @@ const REPORT_OPTIONS: Record<string, OptionSpec> = {
   debug: { kind: 'flag', help: 'print stack traces of failures' },
 };
 
+const COMPRESS_COMMON: Record<string, OptionSpec> = {
+  out: { kind: 'string', arg: 'FILE.onnx', help: 'where to write the new model (required; the original is never touched)' },
+  exclude: { kind: 'list', arg: 'NODE,...', help: 'node names to leave untouched (kept in fp32); comma-separated, repeatable' },
+  eval: { kind: 'string', arg: 'FILE', help: 'eval file: accuracy before and after, and the inputs of the error analysis' },
+  json: { kind: 'string', arg: 'FILE', help: 'write the report (JSON) to FILE' },
+  save: { kind: 'flag', help: 'also keep the report in .twb/runs/ of the current folder' },
+  ep: { kind: 'string', arg: 'cpu|webgpu|cuda', help: 'execution provider for latency and analysis (default cpu)' },
+  threads: { kind: 'int', arg: 'N', help: 'intra-op threads, the same for both models (default: all cores)' },
+  batch: { kind: 'int', arg: 'N', help: 'batch of generated inputs (default 1)' },
+  seq: { kind: 'int', arg: 'N', help: 'sequence length of generated inputs (default 128)' },
+  runs: { kind: 'int', arg: 'N', help: 'timed runs per model, interleaved (default 30)' },
+  seed: { kind: 'int', arg: 'N', help: 'seed for generated inputs and built-in weights (default 0)' },
+  top: { kind: 'int', arg: 'N', help: 'rows in the printed tables (default 15)' },
+  quiet: { kind: 'flag', help: 'print no progress' },
+  debug: { kind: 'flag', help: 'print stack traces of failures' },
+};
+
+const QUANTIZE_OPTIONS: Record<string, OptionSpec> = {
+  mode: { kind: 'string', arg: 'int8-dynamic|int8-static|int4-weight|fp16', help: 'what to quantize to (required)' },
+  'per-channel': { kind: 'flag', help: 'int8: one weight scale per output channel instead of per tensor' },
+  calibration: { kind: 'string', arg: 'FILE', help: 'calibration inputs (eval-file format, labels optional) for int8-static and gptq' },
+  calibrate: { kind: 'string', arg: 'minmax|percentile|entropy', help: 'int8-static: how activation ranges are chosen (default minmax)' },
+  method: { kind: 'string', arg: 'rtn|gptq', help: 'int4-weight: round-to-nearest or GPTQ (default rtn)' },
+  'block-size': { kind: 'int', arg: 'N', help: 'int4-weight: weights per scale: 16, 32, 64, 128 or 256 (default 32)' },
+  ...COMPRESS_COMMON,
+};
+
+const PRUNE_OPTIONS: Record<string, OptionSpec> = {
+  method: { kind: 'string', arg: 'magnitude|2:4|heads', help: 'unstructured, 2-of-4 semi-structured, or attention heads (required)' },
+  amount: { kind: 'number', arg: 'X', help: 'fraction in [0, 1) of weights (magnitude) or heads (heads) to remove' },
+  ...COMPRESS_COMMON,
+};
+
 const EPS_OPTIONS: Record<string, OptionSpec> = { debug: { kind: 'flag', help: 'print stack traces of failures' } };
 
 function usage(): string {
@@ -70,7 +105,9 @@ function usage(): string {
     'Usage:',
     '  twb profile <model.onnx | builtin:NAME> [options]   profile inference with ONNX Runtime',
     '  twb model builtin:NAME --out FILE.onnx [--seed N]    write a built-in transformer as ONNX',
-    '  twb report <run.json> [--out FILE.html]              write a self-contained HTML report of a run',
+    '  twb report <run.json> [--out FILE.html]              self-contained HTML report of a run or a quantize/prune report',
+    '  twb quantize <model> --mode MODE --out FILE.onnx    quantize, then measure size, speed and error',
+    '  twb prune <model> --method METHOD --amount X --out FILE.onnx   prune, then measure the same',
     '  twb eps                                              list execution providers and whether they work here',
     '  twb help [command] | --help | --version',
     '',
@@ -81,6 +118,12 @@ function usage(): string {
     '',
     'twb model options:',
     formatOptions(MODEL_OPTIONS),
+    '',
+    'twb quantize options:',
+    formatOptions(QUANTIZE_OPTIONS),
+    '',
+    'twb prune options:',
+    formatOptions(PRUNE_OPTIONS),
   ].join('\n');
 }
 
@@ -106,11 +149,15 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         return await modelCommand(parseArgs(rest, MODEL_OPTIONS, 'model'), io);
       case 'report':
         return await reportCommand(parseArgs(rest, REPORT_OPTIONS, 'report'), io);
+      case 'quantize':
+        return await compressCommand('quantize', parseArgs(rest, QUANTIZE_OPTIONS, 'quantize'), io, signal);
+      case 'prune':
+        return await compressCommand('prune', parseArgs(rest, PRUNE_OPTIONS, 'prune'), io, signal);
       case 'eps':
         parseArgs(rest, EPS_OPTIONS, 'eps');
         return await epsCommand(io);
       default:
-        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, report, eps, help`);
+        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help`);
     }
   } catch (e) {
     return reportFailure(e, io, debug);
@@ -202,16 +249,65 @@ async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   } catch {
     throw new TwbError('io', `run file "${args.positionals[0]}" cannot be read`);
   }
-  let run;
+  let doc;
   try {
-    run = parseRunJson(text);
+    doc = parseDocumentJson(text);
   } catch (e) {
-    throw new TwbError('io', `"${args.positionals[0]}": ${(e as Error).message}`, 'twb report reads the Run document that twb profile --json writes.');
+    throw new TwbError('io', `"${args.positionals[0]}": ${(e as Error).message}`, 'twb report reads the JSON that twb profile, quantize or prune write with --json.');
   }
   const out = path.resolve(io.cwd, (args.options.out as string | undefined) ?? input.replace(/\.json$/i, '') + '.html');
-  const html = renderRunReport(run);
+  const html = doc.kind === 'inference' ? renderRunReport(doc.run) : renderCompressionReport(doc.report);
   await writeFileAtomic(out, html);
   io.stdout(`Report written to ${out} (${formatBytes(html.length)}; opens offline in any browser)`);
+  return 0;
+}
+
+async function compressCommand(command: 'quantize' | 'prune', args: ParsedArgs, io: CliIO, signal?: AbortSignal): Promise<number> {
+  const o = args.options;
+  if (args.positionals.length !== 1) throw new TwbError('usage', `twb ${command} needs one model: a path to an .onnx file or builtin:NAME`);
+  const mode = (command === 'quantize' ? o.mode : o.method) as string | undefined;
+  if (!mode) throw new TwbError('usage', command === 'quantize' ? 'twb quantize needs --mode int8-dynamic|int8-static|int4-weight|fp16' : 'twb prune needs --method magnitude|2:4|heads');
+  if (!o.out) throw new TwbError('usage', `twb ${command} needs --out FILE.onnx`);
+  const resolve = (f: unknown) => (typeof f === 'string' ? path.resolve(io.cwd, f) : undefined);
+  const request: CompressRequest = {
+    model: isBuiltinRef(args.positionals[0]) ? args.positionals[0] : path.resolve(io.cwd, args.positionals[0]),
+    mode: mode as CompressRequest['mode'],
+    out: path.resolve(io.cwd, o.out as string),
+    exclude: ((o.exclude as string[] | undefined) ?? []).flatMap((e) => e.split(',')).map((e) => e.trim()).filter(Boolean),
+    perChannel: o['per-channel'] === true ? true : undefined,
+    calibrationFile: resolve(o.calibration),
+    evalFile: resolve(o.eval),
+    calibrate: o.calibrate as CompressRequest['calibrate'],
+    method: command === 'quantize' ? (o.method as CompressRequest['method']) : undefined,
+    blockSize: o['block-size'] as number | undefined,
+    amount: o.amount as number | undefined,
+    executionProvider: o.ep as string | undefined,
+    threads: o.threads as number | undefined,
+    batch: o.batch as number | undefined,
+    seq: o.seq as number | undefined,
+    runs: o.runs as number | undefined,
+    seed: o.seed as number | undefined,
+  };
+  if (command === 'prune' && o['per-channel']) throw new TwbError('usage', '--per-channel applies to twb quantize');
+  const onProgress = o.quiet ? undefined : (p: CompressProgress) => io.status(p.message);
+  let report;
+  try {
+    report = await compressModel(request, defaultCompressDeps({ onProgress, signal }));
+  } finally {
+    io.status(null);
+  }
+  io.stdout(formatCompressionReport(report, (o.top as number | undefined) ?? 15));
+  const json = JSON.stringify(report, null, 1);
+  if (o.json) {
+    const file = path.resolve(io.cwd, o.json as string);
+    await writeFileAtomic(file, json);
+    io.stdout(`Report written to ${file}`);
+  }
+  if (o.save) {
+    const file = path.join(io.cwd, '.twb', 'runs', `${report.id}.json`);
+    await writeFileAtomic(file, json);
+    io.stdout(`Report kept in ${file}`);
+  }
   return 0;
 }
 

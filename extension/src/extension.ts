@@ -1,11 +1,14 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
+import type { CompressForm } from '../../engine/src/protocol/webview';
 import { InferenceRun } from '../../engine/src/schema/run';
+import { askPruning, askQuantization } from './compress-prompts';
+import { CompressionService } from './compress-service';
 import { EngineClient } from './engine-client';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
 import { describeFailure, ProfilerService } from './profiler-service';
 import { exportReport } from './report-export';
-import { RunStore, runsDir, StoredRun } from './run-store';
+import { isStoredReport, modelsDir, RunStore, runsDir, StoredEntry } from './run-store';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
 import { WorkbenchPanel } from './workbench-panel';
@@ -22,11 +25,20 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const store = new RunStore(() => runsDir(context), (m) => output.warn(m));
   const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
-  const profiler = new ProfilerService(engine, store, statusBar);
+  const profiler = new ProfilerService(engine, store, statusBar, () => compressor.busy);
+  const compressor: CompressionService = new CompressionService(
+    engine,
+    store,
+    statusBar,
+    () => modelsDir(context),
+    () => formFromSettings(DEFAULT_MODEL).executionProvider,
+    () => (profiler.busy ? 'A profile' : undefined),
+  );
   const deps: SessionDeps = {
     profiler,
     providers: () => engine.request('providers/list', {}),
     exportReport: (run) => exportReport(engine, run),
+    compress: (form, opts) => compressor.run(form, opts),
     log: (m) => output.warn(m),
   };
   const tree = new RunsTreeProvider(store);
@@ -44,8 +56,23 @@ export function activate(context: vscode.ExtensionContext): void {
     }
   };
 
+  /** Quantizes or prunes from a command: questions first, then the panel's Quantization view shows progress and the report. */
+  const compressIn = async (ask: () => Promise<CompressForm | undefined>): Promise<void> => {
+    try {
+      compressor.checkTrusted();
+      const form = await ask();
+      if (!form) return;
+      await panel(form.model).session.compress(form);
+    } catch (e) {
+      const f = describeFailure(e);
+      if (f.code === 'cancelled') return output.info(`compression cancelled: ${f.message}`);
+      output.error(`compression failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
+      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+    }
+  };
+
   const pickRuns = async (title: string, count: 1 | 2): Promise<InferenceRun[] | undefined> => {
-    const runs = await store.list();
+    const runs = await store.runs();
     if (runs.length < count) {
       void vscode.window.showInformationMessage(`Transformer Workbench: ${count === 2 ? 'comparing needs two kept runs' : 'no runs kept yet'}; profile a model first.`);
       return undefined;
@@ -90,7 +117,12 @@ export function activate(context: vscode.ExtensionContext): void {
     if (!p) return void vscode.window.showInformationMessage('Transformer Workbench: open the profiler first.');
     await profileIn(p, p.session.form.model);
   });
-  command('cancelRun', () => profiler.cancel());
+  command('quantizeModel', (uri?: vscode.Uri) => compressIn(() => askQuantization(uri instanceof vscode.Uri ? uri : undefined, activeOnnxUri())));
+  command('pruneModel', (uri?: vscode.Uri) => compressIn(() => askPruning(uri instanceof vscode.Uri ? uri : undefined, activeOnnxUri())));
+  command('cancelRun', () => {
+    profiler.cancel();
+    compressor.cancel();
+  });
   command('compareRuns', async () => {
     const runs = await pickRuns('Compare two runs (pick two)', 2);
     if (runs) panel().session.compare(runs[0], runs[1]);
@@ -104,7 +136,13 @@ export function activate(context: vscode.ExtensionContext): void {
       void vscode.window.showErrorMessage(`Transformer Workbench: ${describeFailure(e).message}`);
     }
   });
-  command('openRun', async (item?: StoredRun) => {
+  command('openRun', async (item?: StoredEntry) => {
+    if (item && isStoredReport(item)) {
+      const p = panel(item.report.model.source);
+      p.session.addCompression(item.report);
+      p.session.showView('quantization');
+      return;
+    }
     const run = item?.run ?? (await pickRuns('Open which run?', 1))?.[0];
     if (!run) return;
     const p = panel(run.model.source);

@@ -24,6 +24,8 @@ export class ProfilerService {
     private readonly engine: EngineClient,
     private readonly store: RunStore,
     private readonly statusBar: vscode.StatusBarItem,
+    /** Names another job that must finish first (a quantization run), or undefined when none runs. */
+    private readonly otherJob: () => string | undefined = () => undefined,
   ) {}
 
   get busy(): boolean {
@@ -33,6 +35,8 @@ export class ProfilerService {
   async profile(form: RunForm, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void } = {}): Promise<InferenceRun> {
     if (!vscode.workspace.isTrusted) throw new RefusedError(UNTRUSTED_MESSAGE);
     if (this.active) throw new RefusedError('A profile is already running; wait for it or cancel it first.');
+    const other = this.otherJob();
+    if (other) throw new RefusedError(`${other} is running; wait for it or cancel it first (both at once would skew the timings).`);
     const controller = new AbortController();
     opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
     this.active = controller;

@@ -1,9 +1,20 @@
 import * as vscode from 'vscode';
-import { formatBytes } from '../../engine/src/util/format';
-import { RunStore, StoredRun } from './run-store';
+import { CompressionReport } from '../../engine/src/schema/compression';
+import { InferenceRun } from '../../engine/src/schema/run';
+import { formatBytes, formatPercent } from '../../engine/src/util/format';
+import { jobLabel } from './compress-target';
+import { isStoredReport, RunStore, StoredEntry } from './run-store';
 
-/** The "Runs" view: every run kept in `.twb/runs/`, newest first, with its headline figures. */
-export class RunsTreeProvider implements vscode.TreeDataProvider<StoredRun> {
+/** `1.42× · 31.2 dB`: a report's headline figures (speedup, output SQNR). */
+export function reportHeadline(r: CompressionReport): string {
+  return `${r.speedup.toFixed(2)}× · ${r.output.sqnrDb === null ? 'exact' : `${r.output.sqnrDb.toFixed(1)} dB`}`;
+}
+
+/**
+ * The "Runs" view: everything kept in `.twb/runs/`, newest first — inference runs with their p50
+ * and peak memory, quantization and pruning reports with their speedup and output SQNR.
+ */
+export class RunsTreeProvider implements vscode.TreeDataProvider<StoredEntry> {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeTreeData = this.changed.event;
 
@@ -11,26 +22,12 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<StoredRun> {
     store.onDidChange(() => this.changed.fire());
   }
 
-  getChildren(element?: StoredRun): Promise<StoredRun[]> | StoredRun[] {
+  getChildren(element?: StoredEntry): Promise<StoredEntry[]> | StoredEntry[] {
     return element ? [] : this.store.list();
   }
 
-  getTreeItem(item: StoredRun): vscode.TreeItem {
-    const r = item.run;
-    const t = new vscode.TreeItem(`${r.model.name} · ${r.env.executionProvider}`);
-    t.id = r.id;
-    t.description = `p50 ${r.latencyMs.p50.toFixed(2)} ms · peak ${formatBytes(r.memory.peakBytes)}`;
-    t.tooltip = new vscode.MarkdownString(
-      [
-        `**${r.model.name}** — ${new Date(r.createdAt).toLocaleString()}`,
-        `- ${r.env.executionProvider}, ${r.config.threads} threads, opt ${r.config.optLevel}, batch ${r.config.batch} × seq ${r.config.seq}`,
-        `- latency p50 ${r.latencyMs.p50.toFixed(2)} ms · p90 ${r.latencyMs.p90.toFixed(2)} ms`,
-        `- ${(r.compute.flops / 1e9).toFixed(2)} GFLOP per run · ${r.compute.gflops.toFixed(1)} GFLOP/s`,
-        `- peak ${formatBytes(r.memory.peakBytes)} · weights ${formatBytes(r.memory.weightsBytes)}`,
-      ].join('\n'),
-    );
-    t.iconPath = new vscode.ThemeIcon('pulse');
-    t.contextValue = 'twbRun';
+  getTreeItem(item: StoredEntry): vscode.TreeItem {
+    const t = isStoredReport(item) ? reportItem(item.report) : runItem(item.run);
     t.command = { command: 'transformerWorkbench.openRun', title: 'Open Run', arguments: [item] };
     return t;
   }
@@ -38,4 +35,40 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<StoredRun> {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+function runItem(r: InferenceRun): vscode.TreeItem {
+  const t = new vscode.TreeItem(`${r.model.name} · ${r.env.executionProvider}`);
+  t.id = r.id;
+  t.description = `p50 ${r.latencyMs.p50.toFixed(2)} ms · peak ${formatBytes(r.memory.peakBytes)}`;
+  t.tooltip = new vscode.MarkdownString(
+    [
+      `**${r.model.name}** — ${new Date(r.createdAt).toLocaleString()}`,
+      `- ${r.env.executionProvider}, ${r.config.threads} threads, opt ${r.config.optLevel}, batch ${r.config.batch} × seq ${r.config.seq}`,
+      `- latency p50 ${r.latencyMs.p50.toFixed(2)} ms · p90 ${r.latencyMs.p90.toFixed(2)} ms`,
+      `- ${(r.compute.flops / 1e9).toFixed(2)} GFLOP per run · ${r.compute.gflops.toFixed(1)} GFLOP/s`,
+      `- peak ${formatBytes(r.memory.peakBytes)} · weights ${formatBytes(r.memory.weightsBytes)}`,
+    ].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('pulse');
+  t.contextValue = 'twbRun';
+  return t;
+}
+
+function reportItem(r: CompressionReport): vscode.TreeItem {
+  const t = new vscode.TreeItem(jobLabel({ model: r.model.source, mode: r.config.mode, amount: r.config.amount }));
+  t.id = r.id;
+  t.description = `${reportHeadline(r)}${r.config.exclude.length ? ` · ${r.config.exclude.length} kept fp32` : ''}`;
+  const lines = [
+    `**${r.kind === 'pruning' ? 'Pruning' : 'Quantization'}: ${r.config.mode}** of ${r.model.name} — ${new Date(r.createdAt).toLocaleString()}`,
+    `- size ${formatBytes(r.sizeBytes.before)} → ${formatBytes(r.sizeBytes.after)}`,
+    `- latency p50 ${r.latencyMs.before.toFixed(2)} → ${r.latencyMs.after.toFixed(2)} ms (${r.speedup.toFixed(2)}×), ${r.env.executionProvider} ×${r.config.threads}`,
+    `- output SQNR ${r.output.sqnrDb === null ? 'exact' : `${r.output.sqnrDb.toFixed(1)} dB`} · cosine ${r.output.cosine.toFixed(5)} · top-1 agreement ${formatPercent(r.output.top1Agreement)}`,
+  ];
+  if (r.eval) lines.push(`- accuracy ${formatPercent(r.eval.accuracyBefore)} → ${formatPercent(r.eval.accuracyAfter)}`);
+  lines.push(`- ${r.layers.length} node(s) rewritten, ${r.skipped.length} skipped, ${r.config.exclude.length} kept in fp32`);
+  t.tooltip = new vscode.MarkdownString(lines.join('\n'));
+  t.iconPath = new vscode.ThemeIcon(r.kind === 'pruning' ? 'filter' : 'zap');
+  t.contextValue = 'twbCompression';
+  return t;
 }

@@ -1,7 +1,9 @@
 import * as vscode from 'vscode';
 import { Envelope, parseEnvelope } from '../../engine/src/protocol/envelope';
-import { HostEvents, RunForm, SessionMode, validateWebviewEvent, validateWebviewRequest, ViewId } from '../../engine/src/protocol/webview';
+import { CompressForm, HostEvents, RunForm, SessionMode, validateWebviewEvent, validateWebviewRequest, ViewId } from '../../engine/src/protocol/webview';
+import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
+import type { CompressProgressEvent } from './compress-service';
 import { toErrorValue } from '../../engine/src/util/errors';
 import { describeFailure, ProfilerService } from './profiler-service';
 
@@ -10,6 +12,8 @@ export interface SessionDeps {
   /** Lists execution providers for the Toggles form. */
   providers: () => Promise<HostEvents['session/init']['providers']>;
   exportReport: (run: InferenceRun) => Promise<string | null>;
+  /** Quantizes or prunes as the form says (output file, overwrite question, trust: the service's). */
+  compress: (form: CompressForm, opts: { signal?: AbortSignal; onProgress?: (p: CompressProgressEvent) => void }) => Promise<CompressionReport>;
   log: (message: string) => void;
 }
 
@@ -24,6 +28,7 @@ export const HOST_REQUEST_ID = 0;
 export class WorkbenchSession implements vscode.Disposable {
   private ready = false;
   private readonly runs: InferenceRun[] = [];
+  private readonly compressions: CompressionReport[] = [];
   private readonly inflight = new Map<number, AbortController>();
   private pendingView: ViewId | undefined;
   private pendingCompare: HostEvents['compare/show'] | undefined;
@@ -55,6 +60,22 @@ export class WorkbenchSession implements vscode.Disposable {
     if (this.runs.some((r) => r.id === run.id)) return;
     this.runs.push(run);
     if (this.ready) this.post('run/added', { run });
+  }
+
+  /** A quantization or pruning report joins the Quantization view and becomes the one shown there. */
+  addCompression(report: CompressionReport): void {
+    const i = this.compressions.findIndex((r) => r.id === report.id);
+    if (i >= 0) this.compressions.splice(i, 1);
+    this.compressions.push(report);
+    if (this.ready) this.post('compress/added', { report });
+  }
+
+  /** Compresses `form` on behalf of a command, showing progress in this webview's Quantization view. */
+  async compress(form: CompressForm): Promise<CompressionReport> {
+    this.showView('quantization');
+    const report = await this.deps.compress(form, { onProgress: (p) => this.ready && this.post('run/progress', { ...p, requestId: HOST_REQUEST_ID }) });
+    this.addCompression(report);
+    return report;
   }
 
   compare(a: InferenceRun, b: InferenceRun): void {
@@ -107,6 +128,11 @@ export class WorkbenchSession implements vscode.Disposable {
         const run = await this.deps.profiler.profile(form, { signal: controller.signal, onProgress: (p) => this.post('run/progress', { ...p, requestId: id }) });
         this.addRun(run);
         ok = { runId: run.id };
+      } else if (req.method === 'compress/start') {
+        const { form } = req.params as { form: CompressForm };
+        const report = await this.deps.compress(form, { signal: controller.signal, onProgress: (p) => this.post('run/progress', { ...p, requestId: id }) });
+        this.addCompression(report);
+        ok = { reportId: report.id };
       } else {
         const { runId } = req.params as { runId: string };
         const run = this.runs.find((r) => r.id === runId);
@@ -124,7 +150,7 @@ export class WorkbenchSession implements vscode.Disposable {
   private async sendInit(): Promise<void> {
     this.ready = true;
     const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
-    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
     if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
   }
 

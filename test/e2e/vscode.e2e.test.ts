@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { assertVsixHas, buildVsix, installCodeServer, REPO_ROOT } from './helpers/code-server';
 import { checkReportHtml, viewReport } from './helpers/report';
 import { closeSession, killSession, Session, startSession, waitForFile } from './helpers/session';
-import { answerSaveDialog, AppFrame, expectRestrictedMode, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
+import { answerSaveDialog, AppFrame, expectRestrictedMode, pickQuickItem, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
 
 const OUT = path.join(REPO_ROOT, 'test-output', 'e2e');
 const REAL_MODEL = path.resolve(REPO_ROOT, '../shared/realdata/onnx/optimum/tiny-distilbert-classification/model.onnx');
@@ -203,6 +203,44 @@ test('Toggles: Re-run with 1 thread keeps a second run, and Compare shows both',
     while (!/Kernel time by op type \(B − A\)[^]*MatMul/.test((text = await viewText(frame))) && Date.now() < deadline) await page().waitForTimeout(200);
     assert.match(text, /A \(base\)[^]*B \(compared\)[^]*Kernel time by op type \(B − A\)[^]*MatMul/, `Compare view: ${JSON.stringify(text.slice(0, 800))}`);
     await screenshotWebview(page(), frame, shot(OUT, 'compare-two-runs'));
+  }),
+);
+
+test('Quantize Model… on builtin:tiny-bert keeps a report, writes the model and shows the Quantization view', { timeout: 4 * 60_000 }, () =>
+  step('quantize', async () => {
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    const before = runFiles(runsDir);
+    await timed('quantize command', async () => {
+      await runCommand(page(), 'Transformer Workbench: Quantize Model…');
+      await pickQuickItem(page(), 'builtin:tiny-bert');
+      await pickQuickItem(page(), 'int8-dynamic');
+      await pickQuickItem(page(), 'Per channel');
+    });
+    const { frame, text } = await timed('quantization drawn', () =>
+      waitForApp(page(), (t) => t.includes('Quantization: int8-dynamic per-channel · tiny-bert') && t.includes('Before and after'), 'the Quantization view of the new int8-dynamic report', 3 * 60_000),
+    );
+    assert.match(text, /latency p50[^]*\d+\.\d\d ms[^]*speedup[^]*\d+\.\d\d×[^]*output SQNR/, `the before/after table: ${JSON.stringify(text.slice(0, 600))}`);
+    const added = runFiles(runsDir).filter((f) => !before.includes(f));
+    assert.equal(added.length, 1, `one report kept in ${runsDir}`);
+    const report = JSON.parse(await fs.readFile(path.join(runsDir, added[0]), 'utf8'));
+    assert.equal(report.kind, 'quantization');
+    assert.equal(report.config.mode, 'int8-dynamic');
+    assert.equal(report.config.perChannel, true);
+    const model = path.join(ws(), '.twb', 'models', 'tiny-bert.int8-dynamic.onnx');
+    assert.equal(report.outFile, model, 'a built-in model is written under .twb/models/');
+    assert.ok(existsSync(model), `${model} was written`);
+    assert.equal(await frame.locator('tr.twb-layer-row').count(), report.layers.length, 'one row per rewritten node');
+    await frame.locator('tr.twb-layer-row td.twb-layer-node').nth(1).click();
+    await frame.locator('svg.twb-hist').nth(1).waitFor({ timeout: 10_000 });
+    await screenshotWebview(page(), frame, shot(OUT, 'quantization'));
+
+    const p = page();
+    const row = p.locator('.part.sidebar .monaco-list-row', { hasText: 'int8-dynamic tiny-bert' });
+    // An earlier test may have left the Runs view open; clicking its icon again would close it.
+    if (!(await row.first().isVisible())) await p.locator('.part.activitybar [aria-label^="Transformer Workbench"]').first().click();
+    await row.first().waitFor({ timeout: 30_000 });
+    assert.match(await row.first().innerText(), /\d+\.\d\d× · \d+\.\d dB/);
+    await p.screenshot({ path: shot(OUT, 'runs-view-quantization') });
   }),
 );
 

@@ -20,7 +20,7 @@ const noStack = (s: string) => assert.doesNotMatch(s, /^\s+at .*\(.*:\d+:\d+\)/m
 test('usage errors exit 2 with a message', () => {
   for (const [args, message] of [
     [[], /Usage:/],
-    [['frobnicate'], /unknown command "frobnicate"; expected one of: profile, model, report, eps, help/],
+    [['frobnicate'], /unknown command "frobnicate"; expected one of: profile, model, quantize, prune, report, eps, help/],
     [['profile'], /needs a model/],
     [['profile', 'builtin:tiny-gpt', '--bogus'], /unknown option --bogus/],
     [['profile', 'builtin:tiny-gpt', '--runs', 'many'], /--runs expects a non-negative integer/],

@@ -140,7 +140,9 @@ test('state: progress of host-started runs (id 0) shows; of unknown requests is 
 
 test('state: reports have no Toggles and cannot run; untrusted workspaces cannot run', () => {
   assert.equal(viewsFor('report').includes('toggles'), false);
-  assert.equal(viewsFor('editor').length, 6);
+  assert.equal(viewsFor('editor').length, 7);
+  assert.equal(viewsFor('report').includes('quantization'), false, 'a report without compression reports has no Quantization view');
+  assert.equal(viewsFor('report', true).includes('quantization'), true);
   const r = { ...initialState(), ...reduceHostEvent(initialState(), { event: 'session/init', params: init({ mode: 'report', view: 'toggles' }) }) };
   assert.equal(r.view, 'overview');
   assert.equal(canRun(r), false);

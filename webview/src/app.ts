@@ -7,17 +7,18 @@ import { createActions } from './actions';
 import { HostClient } from './client';
 import { errorBox, h } from './dom';
 import { createHost, HostWindow } from './host';
-import { AppState, reduceHostEvent, Store, viewsFor } from './state';
+import { AppState, reduceHostEvent, Store, viewsOf } from './state';
 import { createCompareView } from './views/compare';
 import { createMemoryView } from './views/memory';
 import { createOpsView } from './views/ops';
 import { createOverviewView } from './views/overview';
+import { createQuantizationView } from './views/quantization';
 import { createRunPicker } from './views/run-picker';
 import { createTimelineView } from './views/timeline';
 import { createTogglesView } from './views/toggles';
 import type { View, ViewContext } from './views/view';
 
-const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare' };
+const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization' };
 
 export function startApp(app: HTMLElement): void {
   const host = createHost(window as unknown as HostWindow, () => document.getElementById('twb-boot')?.textContent ?? null, (m) => console.warn(`twb: ${m}`));
@@ -31,6 +32,7 @@ export function startApp(app: HTMLElement): void {
     memory: createMemoryView(),
     toggles: createTogglesView(ctx),
     compare: createCompareView(ctx),
+    quantization: createQuantizationView(ctx),
   };
   const report = (where: string, e: unknown) => client.reportError(`${where}: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
   window.addEventListener('error', (e) => report('uncaught error', e.error ?? e.message));
@@ -53,7 +55,7 @@ export function startApp(app: HTMLElement): void {
   };
 
   const buildTabs = (s: AppState) => {
-    tabViews = viewsFor(s.session?.mode ?? 'profiler');
+    tabViews = viewsOf(s);
     tabs.replaceChildren(...tabViews.map((v) => h('vscode-tab-header', { attrs: { slot: 'header', 'data-view': v } }, TITLES[v])), picker.el);
     app.replaceChildren(h('header', { class: 'twb-shell' }, tabs), main);
   };
@@ -65,7 +67,8 @@ export function startApp(app: HTMLElement): void {
 
   store.subscribe((s, prev) => {
     if (!s.session) return;
-    if (!prev.session || s.session.mode !== prev.session.mode) {
+    // The tab set depends on the mode and, in a report, on whether it carries compression reports.
+    if (!prev.session || s.session.mode !== prev.session.mode || viewsOf(s).join() !== tabViews.join()) {
       buildTabs(s);
       if (active) views[active].unmount();
       active = undefined;

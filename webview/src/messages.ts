@@ -4,6 +4,8 @@
  */
 import { VIEW_IDS, type HostEvents } from '../../engine/src/protocol/webview';
 import type { InferenceRun } from '../../engine/src/schema/run';
+import type { CompressionReport } from '../../engine/src/schema/compression';
+import { validateCompressionReport } from '../../engine/src/schema/validate-compression';
 
 export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
 
@@ -39,6 +41,16 @@ export function runProblem(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Why `v` is not a usable compression report (the full schema check), or undefined when it is. */
+export function compressionProblem(v: unknown): string | undefined {
+  try {
+    validateCompressionReport(v);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
 /** The event typed, or why its params are unusable. */
 export function parseHostEvent(event: string, params: unknown): HostEvent | string {
   if (!isObj(params)) return `${event}: params are not an object`;
@@ -52,6 +64,13 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
         const p = runProblem(r);
         if (p) return `session/init: ${p}`;
       }
+      if (params.compressions !== undefined) {
+        if (!Array.isArray(params.compressions)) return 'session/init: compressions is not an array';
+        for (const c of params.compressions) {
+          const p = compressionProblem(c);
+          if (p) return `session/init: ${p}`;
+        }
+      }
       if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
       if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
       if (params.view !== undefined && !(VIEW_IDS as readonly unknown[]).includes(params.view)) return `session/init: unknown view ${JSON.stringify(params.view)}`;
@@ -60,6 +79,10 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
     case 'run/added': {
       const p = runProblem(params.run);
       return p ? `run/added: ${p}` : { event, params: { run: params.run as InferenceRun } };
+    }
+    case 'compress/added': {
+      const p = compressionProblem(params.report);
+      return p ? `compress/added: ${p}` : { event, params: { report: params.report as CompressionReport } };
     }
     case 'run/progress':
       if (!isNum(params.requestId) || !isStr(params.message) || !isNum(params.done) || !isNum(params.total)) return 'run/progress: requestId, done, total or message is missing';

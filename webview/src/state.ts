@@ -5,6 +5,7 @@
 import type { ErrorValue } from '../../engine/src/protocol/envelope';
 import { VIEW_IDS, type HostEvents, type RunForm, type SessionMode, type ViewId } from '../../engine/src/protocol/webview';
 import type { InferenceRun } from '../../engine/src/schema/run';
+import type { CompressionReport } from '../../engine/src/schema/compression';
 import { defaultComparePair } from './charts/compare';
 import type { HostEvent } from './messages';
 
@@ -17,6 +18,8 @@ export interface Job {
   total: number;
   message: string;
   cancelling: boolean;
+  /** What runs: a profile, or a quantization/pruning run started from the Quantization view. Unknown for runs the host started. */
+  kind?: 'profile' | 'compress';
 }
 
 /** A message shown under the run controls. */
@@ -26,7 +29,7 @@ export interface Notice {
   hint?: string;
 }
 
-export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view'>;
+export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions'>;
 
 export interface AppState {
   /** Undefined until `session/init` arrives. */
@@ -34,6 +37,10 @@ export interface AppState {
   runs: InferenceRun[];
   /** Run every view shows. */
   selectedId?: string;
+  /** Quantization and pruning reports, oldest first. */
+  compressions: CompressionReport[];
+  /** Report the Quantization view shows. */
+  selectedReportId?: string;
   view: ViewId;
   form: RunForm;
   /** Runs in the Compare view; `explicit` once the user or host picked them. */
@@ -46,12 +53,24 @@ export interface AppState {
 export const INITIAL_FORM: RunForm = { model: '', executionProvider: 'cpu', threads: 0, optLevel: 'all', batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
 
 export function initialState(): AppState {
-  return { runs: [], view: 'overview', form: INITIAL_FORM };
+  return { runs: [], compressions: [], view: 'overview', form: INITIAL_FORM };
 }
 
-/** Views offered in a mode: the offline report cannot run anything, so it has no Toggles. */
-export function viewsFor(mode: SessionMode): ViewId[] {
-  return VIEW_IDS.filter((v) => !(mode === 'report' && v === 'toggles'));
+/**
+ * Views offered in a mode: the offline report cannot run anything, so it has no Toggles, and it has
+ * a Quantization view only when it carries compression reports.
+ */
+export function viewsFor(mode: SessionMode, hasCompressions = false): ViewId[] {
+  return VIEW_IDS.filter((v) => !(mode === 'report' && (v === 'toggles' || (v === 'quantization' && !hasCompressions))));
+}
+
+/** The views of the current state (see `viewsFor`). */
+export function viewsOf(s: Pick<AppState, 'session' | 'compressions'>): ViewId[] {
+  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0);
+}
+
+export function selectedReport(s: AppState): CompressionReport | undefined {
+  return s.compressions.find((r) => r.id === s.selectedReportId) ?? s.compressions[s.compressions.length - 1];
 }
 
 export function selectedRun(s: AppState): InferenceRun | undefined {
@@ -67,14 +86,17 @@ export function canRun(s: AppState): boolean {
 export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
   switch (e.event) {
     case 'session/init': {
-      const { runs, form, view, ...session } = e.params;
-      const views = viewsFor(session.mode);
+      const { runs, form, view, compressions = [], ...session } = e.params;
+      const views = viewsFor(session.mode, compressions.length > 0);
       const keep = s.selectedId && runs.some((r) => r.id === s.selectedId) ? s.selectedId : runs[runs.length - 1]?.id;
+      const keepReport = s.selectedReportId && compressions.some((r) => r.id === s.selectedReportId) ? s.selectedReportId : compressions[compressions.length - 1]?.id;
       const pair = defaultComparePair(runs);
       return {
         session,
         runs: [...runs],
         selectedId: keep,
+        compressions: [...compressions],
+        selectedReportId: keepReport,
         form,
         view: view && views.includes(view) ? view : views.includes(s.view) ? s.view : 'overview',
         compare: pair ? { ...pair, explicit: false } : undefined,
@@ -90,6 +112,14 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
         compare: s.compare?.explicit ? s.compare : pair && { ...pair, explicit: false },
       };
     }
+    case 'compress/added': {
+      const report = e.params.report;
+      return {
+        compressions: [...s.compressions.filter((r) => r.id !== report.id), report],
+        selectedReportId: report.id,
+        job: s.job?.requestId === 0 ? undefined : s.job,
+      };
+    }
     case 'run/progress': {
       const p = e.params;
       if (s.job && s.job.requestId === p.requestId) return { job: { ...s.job, phase: p.phase, done: p.done, total: p.total, message: p.message } };
@@ -99,7 +129,7 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
     case 'compare/show':
       return { compare: { ...e.params, explicit: true }, view: 'compare' };
     case 'view/show':
-      return s.session && !viewsFor(s.session.mode).includes(e.params.view) ? {} : { view: e.params.view };
+      return s.session && !viewsOf(s).includes(e.params.view) ? {} : { view: e.params.view };
   }
 }
 

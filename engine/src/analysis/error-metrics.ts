@@ -23,29 +23,47 @@ function checkLengths(ref: Floats, approx: Floats): void {
 }
 
 export function errorMetrics(ref: Floats, approx: Floats): ErrorMetrics {
+  const acc = newErrorAccumulator();
+  accumulateError(acc, ref, approx);
+  return finishError(acc);
+}
+
+/** Running sums from which ErrorMetrics follow; lets a tensor's error be measured batch by batch. */
+export interface ErrorAccumulator {
+  signal: number;
+  noise: number;
+  dot: number;
+  approxSq: number;
+  maxAbs: number;
+  count: number;
+}
+
+export function newErrorAccumulator(): ErrorAccumulator {
+  return { signal: 0, noise: 0, dot: 0, approxSq: 0, maxAbs: 0, count: 0 };
+}
+
+export function accumulateError(acc: ErrorAccumulator, ref: Floats, approx: Floats): void {
   checkLengths(ref, approx);
-  let signal = 0;
-  let noise = 0;
-  let dot = 0;
-  let approxSq = 0;
-  let maxAbs = 0;
   for (let i = 0; i < ref.length; i++) {
     const r = ref[i]!;
     const a = approx[i]!;
     const d = r - a;
-    signal += r * r;
-    noise += d * d;
-    dot += r * a;
-    approxSq += a * a;
+    acc.signal += r * r;
+    acc.noise += d * d;
+    acc.dot += r * a;
+    acc.approxSq += a * a;
     const ad = Math.abs(d);
-    if (ad > maxAbs || Number.isNaN(ad)) maxAbs = ad;
+    if (ad > acc.maxAbs || Number.isNaN(ad)) acc.maxAbs = ad;
   }
-  const n = Math.max(ref.length, 1);
+  acc.count += ref.length;
+}
+
+export function finishError(acc: ErrorAccumulator): ErrorMetrics {
   return {
-    sqnrDb: sqnrFromEnergies(signal, noise),
-    mse: noise / n,
-    cosine: signal === 0 && approxSq === 0 ? 1 : dot / Math.sqrt(signal * approxSq),
-    maxAbs,
+    sqnrDb: sqnrFromEnergies(acc.signal, acc.noise),
+    mse: acc.noise / Math.max(acc.count, 1),
+    cosine: acc.signal === 0 && acc.approxSq === 0 ? 1 : acc.dot / Math.sqrt(acc.signal * acc.approxSq),
+    maxAbs: acc.maxAbs,
   };
 }
 

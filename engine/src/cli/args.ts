@@ -1,6 +1,6 @@
 import { TwbError, choices } from '../util/errors';
 
-export type OptionKind = 'int' | 'string' | 'flag' | 'list';
+export type OptionKind = 'int' | 'number' | 'string' | 'flag' | 'list';
 
 export interface OptionSpec {
   kind: OptionKind;
@@ -40,6 +40,9 @@ export function parseArgs(argv: readonly string[], spec: Record<string, OptionSp
     value = value.trim();
     if (o.kind === 'int') {
       if (!/^\d+$/.test(value)) throw new TwbError('usage', `--${name} expects a non-negative integer, got "${value}"`);
+      out.options[name] = Number(value);
+    } else if (o.kind === 'number') {
+      if (!/^(\d+\.?\d*|\.\d+)(e-?\d+)?$/i.test(value)) throw new TwbError('usage', `--${name} expects a non-negative number, got "${value}"`);
       out.options[name] = Number(value);
     } else if (o.kind === 'list') {
       out.options[name] = [...((out.options[name] as string[] | undefined) ?? []), value];

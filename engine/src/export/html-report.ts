@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { TwbError } from '../util/errors';
 import { HostEvents } from '../protocol/webview';
 import { InferenceRun } from '../schema/run';
+import { CompressionReport } from '../schema/compression';
+import { defaultConfig } from '../schema/config';
 
 export interface ReportAssets {
   /** The webview bundle (dist/webview/main.js). */
@@ -79,4 +81,14 @@ export function loadReportAssets(): ReportAssets {
 export function renderRunReport(run: InferenceRun, assets: ReportAssets = loadReportAssets()): string {
   const form = { ...run.config, model: run.model.source };
   return renderReportHtml({ mode: 'report', trusted: false, form, providers: [], runs: [run] }, assets, `${run.model.name} — Transformer Workbench`);
+}
+
+/** The report of one quantization or pruning result, opened on the Quantization view. */
+export function renderCompressionReport(report: CompressionReport, assets: ReportAssets = loadReportAssets()): string {
+  const { dims: _dims, seed: _seed, ...config } = defaultConfig();
+  void _dims;
+  void _seed;
+  const form = { ...config, executionProvider: report.env.executionProvider, threads: report.config.threads, model: report.model.source };
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form, providers: [], runs: [], compressions: [report], view: 'quantization' };
+  return renderReportHtml(init, assets, `${report.model.name} ${report.config.mode} — Transformer Workbench`);
 }

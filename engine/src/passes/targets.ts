@@ -3,7 +3,8 @@
  * 2-D float matrix, and com.microsoft Attention nodes with their fused QKV weight. Everything that
  * matches by op type but cannot be rewritten is reported with the reason, never dropped silently.
  */
-import { GraphEditor, floatAttr, intAttr, isDefaultDomain, makeNode } from '../onnx/graph-edit';
+import { GraphEditor, floatAttr, intAttr, isDefaultDomain, makeNode, tensorFromBytes } from '../onnx/graph-edit';
+import { toHalfBits } from '../onnx/float16';
 import { DataType, NodeProto } from '../onnx/types';
 import { tensorFromFloat32 } from '../onnx/tensor-data';
 import { PassContext, SkippedNode } from './types';
@@ -40,8 +41,7 @@ const FLOAT_TYPES = new Set([DataType.FLOAT, DataType.FLOAT16]);
 /**
  * Collects the rewritable weighted nodes of the main graph, in graph order. `kinds` limits the op
  * types (a pass that has no kernel for fused Attention asks for MatMul and Gemm only). Nodes the
- * user excluded, weights fed at run time, non-2-D or non-float weights and weights shared with a
- * node that is not a target are skipped with a reason.
+ * user excluded, weights fed at run time and non-2-D or non-float weights are skipped with a reason.
  */
 export function findWeightTargets(editor: GraphEditor, ctx: PassContext, kinds: readonly TargetKind[]): TargetSearch {
   const targets: WeightTarget[] = [];
@@ -80,12 +80,9 @@ export function findWeightTargets(editor: GraphEditor, ctx: PassContext, kinds: 
     const [k, n] = transB ? [cols, rows] : [rows, cols];
     targets.push({ node, kind, weightName, weightType: t.dataType, weight, k, n, input: node.input[0]!, ...(kind === 'Gemm' ? { transB } : {}) });
   }
-  // A weight read by two nodes can only be replaced when both are rewritten the same way.
-  const readers = new Map<string, number>();
-  for (const n of editor.graph.node) for (const i of n.input) readers.set(i, (readers.get(i) ?? 0) + 1);
-  const shared = targets.filter((t) => (readers.get(t.weightName) ?? 0) > 1 && !targets.every((o) => o === t || o.weightName !== t.weightName || o.kind === t.kind));
-  for (const t of shared) skip(t.node, `weight "${t.weightName}" is shared with a node of another kind`);
-  return { targets: targets.filter((t) => !shared.includes(t)), skipped };
+  // A weight that another node also reads (a tied embedding read by Gather and the LM head) stays
+  // in the graph for that reader; the rewritten node gets its own copy, so the file shrinks less.
+  return { targets, skipped };
 }
 
 function targetKind(node: NodeProto): TargetKind | undefined {
@@ -118,8 +115,12 @@ export function gemmTail(editor: GraphEditor, target: WeightTarget, product: str
     nodes.push(makeNode(opType, [current, other], [output], editor.uniqueName(`${node.name}/${opType.toLowerCase()}`)));
     current = output;
   };
-  const scalar = (label: string, v: number) =>
-    editor.addInitializer(tensorFromFloat32(editor.uniqueName(`${node.name}/${label}`), [], new Float32Array([v])));
+  // The tail runs in the Gemm's own float type: an fp16 Gemm needs fp16 scalars.
+  const scalar = (label: string, v: number) => {
+    const name = editor.uniqueName(`${node.name}/${label}`);
+    const half = () => tensorFromBytes(name, DataType.FLOAT16, [], new Uint8Array(Uint16Array.of(toHalfBits(v)).buffer));
+    return editor.addInitializer(target.weightType === DataType.FLOAT16 ? half() : tensorFromFloat32(name, [], new Float32Array([v])));
+  };
   if (alpha !== 1) step('Mul', scalar('alpha', alpha), !bias);
   if (bias) {
     let c = bias;

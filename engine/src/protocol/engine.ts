@@ -3,11 +3,13 @@
  * Pure types and validators; `server/server.ts` implements them, `extension/src/engine-client.ts` calls them.
  */
 import { ProfileRequest } from '../schema/config';
+import { CompressionReport } from '../schema/compression';
 import { InferenceRun } from '../schema/run';
 import { runConfigFields, validateRun } from '../schema/validate-run';
 import { object, optional, str, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
 import { ModelSummaryView, ProviderInfo } from './webview';
+import { compressRunRequest, CompressRunRequest } from './compress';
 
 export interface EngineRequests {
   /** Liveness and versions; starts nothing heavy. */
@@ -18,12 +20,16 @@ export interface EngineRequests {
   'model/summary': { params: { model: string }; result: ModelSummaryView };
   /** Profiles inference; emits `profile/progress` events tagged with this request's id. */
   'profile/run': { params: { request: Partial<ProfileRequest> & { model: string } }; result: InferenceRun };
+  /** Quantizes or prunes a model, writes it to `request.out` and measures both; emits `compress/progress` events tagged with this request's id. */
+  'compress/run': { params: { request: CompressRunRequest }; result: CompressionReport };
   /** Renders a self-contained HTML report of a run. */
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
 
 export interface EngineEvents {
   'profile/progress': { requestId: number; phase: string; done: number; total: number; message: string };
+  /** Progress of a `compress/run` request (phases: load, transform, write, latency, analyze, profile). */
+  'compress/progress': { requestId: number; phase: string; done: number; total: number; message: string };
   'log/write': { level: 'info' | 'warn' | 'error'; message: string };
 }
 
@@ -45,5 +51,6 @@ export const engineParamValidators: { [M in EngineMethod]: Validator<EngineReque
   'providers/list': empty,
   'model/summary': object({ model: str }),
   'profile/run': object({ request: profileRequest }),
+  'compress/run': object({ request: compressRunRequest }),
   'report/render': object({ run: (v) => validateRun(v) }),
 };

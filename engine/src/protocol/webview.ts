@@ -7,12 +7,16 @@
  */
 import type { ModelSummary } from '../onnx/summary';
 import { InferenceRun, RunConfig } from '../schema/run';
+import { CompressionReport } from '../schema/compression';
 import { runConfigFields } from '../schema/validate-run';
 import { object, str, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
 import { ErrorValue } from './envelope';
+import { compressForm, CompressForm } from './compress';
 
-export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare'] as const;
+export type { CompressForm } from './compress';
+
+export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /** The run configuration form (Toggles view): RunConfig's fields a user sets, plus the model. */
@@ -54,6 +58,8 @@ export interface HostEvents {
     providers: ProviderInfo[];
     /** Runs to show at once (kept runs, or the one run of a report). */
     runs: InferenceRun[];
+    /** Compression reports to show in the Quantization view (kept ones, or the one opened). */
+    compressions?: CompressionReport[];
     /** Model summary shown first in the custom editor. */
     summary?: ModelSummaryView;
     /** Set when the editor's file could not be read as a model. */
@@ -65,6 +71,8 @@ export interface HostEvents {
   'run/added': { run: InferenceRun };
   /** Progress of the run started by the request `requestId`. */
   'run/progress': { requestId: number; phase: string; done: number; total: number; message: string };
+  /** A finished quantization or pruning report joins the list and becomes the selected one. */
+  'compress/added': { report: CompressionReport };
   /** Show two runs side by side in the Compare view. */
   'compare/show': { baseId: string; otherId: string };
   /** Switch to a view (e.g. from a command). */
@@ -76,6 +84,11 @@ export interface HostEvents {
 export interface WebviewRequests {
   /** Profile with the given form; responds with the new run's id once it has been added. */
   'run/start': { params: { form: RunForm }; result: { runId: string } };
+  /**
+   * Quantizes or prunes with the given form (the host picks the output file); progress arrives as
+   * `run/progress` with this request's id, then the report as `compress/added`, then the response.
+   */
+  'compress/start': { params: { form: CompressForm }; result: { reportId: string } };
   /** Writes a self-contained HTML report of a run; responds with the file path (or null if dismissed). */
   'report/export': { params: { runId: string }; result: { path: string | null } };
 }
@@ -92,6 +105,7 @@ const runForm = object<RunForm>({ ...formFields, model: str });
 const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewRequests[M]['params']> } = {
   'run/start': object({ form: runForm }),
   'report/export': object({ runId: str }),
+  'compress/start': object({ form: compressForm }),
 };
 
 const eventValidators: { [E in keyof WebviewEvents]: Validator<WebviewEvents[E]> } = {

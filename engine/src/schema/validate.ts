@@ -54,3 +54,40 @@ export function object<T>(fields: { [K in keyof T]-?: Validator<T[K]> }): Valida
 }
 
 export const numOrString: Validator<number | string> = (v, at) => (typeof v === 'number' || typeof v === 'string' ? v : fail(at, 'a number or string', v));
+
+/** One of a fixed set of strings; the message lists them. */
+export function oneOf<T extends string>(values: readonly T[]): Validator<T> {
+  return (v, at) => {
+    if (typeof v === 'string' && (values as readonly string[]).includes(v)) return v as T;
+    throw new TwbError('io', `${at}: expected one of: ${values.join(', ')}, got ${typeof v === 'string' ? JSON.stringify(v) : v === null ? 'null' : typeof v}`);
+  };
+}
+
+/** A finite number in [lo, hi]; with `integer`, a whole one. */
+export function numberIn(lo: number, hi: number, integer = false): Validator<number> {
+  return (v, at) => {
+    const n = typeof v === 'number' ? v : num(v, at);
+    if (!Number.isFinite(n) || n < lo || n > hi || (integer && !Number.isInteger(n))) {
+      throw new TwbError('io', `${at}: expected ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}], got ${n}`);
+    }
+    return n;
+  };
+}
+
+/** An array of at most `max` items. */
+export function arrayUpTo<T>(item: Validator<T>, max: number): Validator<T[]> {
+  const all = arrayOf(item);
+  return (v, at) => {
+    if (Array.isArray(v) && v.length > max) throw new TwbError('io', `${at}: ${v.length} items, more than the ${max} allowed`);
+    return all(v, at);
+  };
+}
+
+/** A string of at most `max` characters. */
+export function strUpTo(max: number): Validator<string> {
+  return (v, at) => {
+    const s = str(v, at);
+    if (s.length > max) throw new TwbError('io', `${at}: ${s.length} characters, more than the ${max} allowed`);
+    return s;
+  };
+}

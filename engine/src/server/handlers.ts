@@ -1,3 +1,4 @@
+import { compressModel, defaultCompressDeps } from '../compress/lab';
 import { renderRunReport } from '../export/html-report';
 import { probeModelBytes } from '../model/probe';
 import { describeModel } from '../profile/describe';
@@ -20,6 +21,14 @@ export function engineHandlers(): Handlers {
         defaultDeps({
           signal: ctx.signal,
           onProgress: (p) => ctx.emit('profile/progress', { requestId: ctx.requestId, ...p }),
+        }),
+      ),
+    'compress/run': async ({ request }, ctx) =>
+      compressModel(
+        request,
+        defaultCompressDeps({
+          signal: ctx.signal,
+          onProgress: (p) => ctx.emit('compress/progress', { requestId: ctx.requestId, ...p }),
         }),
       ),
     'report/render': async ({ run }) => ({ html: renderRunReport(run) }),

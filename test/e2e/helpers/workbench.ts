@@ -104,6 +104,25 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await quickInput(page, 'F1', `>${title}`, title);
 }
 
+/**
+ * Chooses `label` in the quick pick a command is opening: waits until the list offers it (the
+ * palette's own list may still be showing), types it as the filter, and presses Enter once it is
+ * the focused row.
+ */
+export async function pickQuickItem(page: Page, label: string, timeoutMs = 30_000): Promise<void> {
+  const input = page.locator('.quick-input-widget input').filter({ visible: true });
+  const offered = page.locator(`.quick-input-list .monaco-list-row[aria-label*=${JSON.stringify(label)}]`);
+  try {
+    await offered.first().waitFor({ timeout: timeoutMs });
+  } catch (e) {
+    const rows = await page.locator('.quick-input-list .monaco-list-row').evaluateAll((els) => els.map((el) => el.getAttribute('aria-label')));
+    throw new Error(`no quick pick offered "${label}"; rows: ${JSON.stringify(rows)}`, { cause: e });
+  }
+  await input.fill(label);
+  await page.locator(`.quick-input-list .monaco-list-row.focused[aria-label*=${JSON.stringify(label)}]`).waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
 /** Ctrl+P, the file's name, Enter: opens it with its default editor. */
 export async function quickOpen(page: Page, fileName: string): Promise<void> {
   await quickInput(page, 'Control+P', fileName, fileName);

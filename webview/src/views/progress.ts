@@ -8,7 +8,8 @@ import type { AppState } from '../state';
 export function jobPanel(s: AppState, actions: Actions): HTMLElement | null {
   const job = s.job;
   if (job) {
-    const bar = h('vscode-progress-bar', { attrs: { 'aria-label': 'Profiling progress' } });
+    const doing = job.kind === 'compress' ? 'Compressing' : job.kind === 'profile' ? 'Profiling' : 'Running';
+    const bar = h('vscode-progress-bar', { attrs: { 'aria-label': `${doing} progress` } });
     if (job.total > 0) {
       bar.max = job.total;
       bar.value = Math.min(job.done, job.total);
@@ -22,7 +23,7 @@ export function jobPanel(s: AppState, actions: Actions): HTMLElement | null {
     return h(
       'div',
       { class: 'twb-job', attrs: { role: 'status', 'aria-live': 'polite' } },
-      h('div', { class: 'twb-job-row' }, h('vscode-progress-ring', { attrs: { 'aria-label': 'Profiling' } }), h('span', { class: 'twb-job-message' }, `${job.message}${step}`), cancel),
+      h('div', { class: 'twb-job-row' }, h('vscode-progress-ring', { attrs: { 'aria-label': doing } }), h('span', { class: 'twb-job-message' }, `${job.message}${step}`), cancel),
       bar,
     );
   }

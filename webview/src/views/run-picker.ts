@@ -13,7 +13,8 @@ export function createRunPicker(store: Store): { el: HTMLElement; update(s: AppS
   return {
     el,
     update(s, prev) {
-      el.hidden = s.runs.length === 0;
+      // The Quantization view picks among its reports itself; the run picker would only mislead there.
+      el.hidden = s.runs.length === 0 || s.view === 'quantization';
       const current = selectedRun(s)?.id ?? '';
       if (!prev || s.runs !== prev.runs) {
         select.replaceChildren(...s.runs.map((r, i) => h('vscode-option', { attrs: { value: r.id, selected: r.id === current } }, runPickerLabel(r, i))));

@@ -1,0 +1,103 @@
+import * as vscode from 'vscode';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { CompressForm } from '../../engine/src/protocol/webview';
+import { EngineEvents } from '../../engine/src/protocol/engine';
+import { CompressionReport } from '../../engine/src/schema/compression';
+import { validateCompressionReport } from '../../engine/src/schema/validate-compression';
+import { compressRequestOf, isPruning, jobLabel, outputFileFor, resolveModelRef } from './compress-target';
+import { EngineClient, EngineError } from './engine-client';
+import { RefusedError } from './profiler-service';
+import { RunStore } from './run-store';
+
+export type CompressProgressEvent = EngineEvents['compress/progress'];
+
+export const UNTRUSTED_COMPRESS_MESSAGE = 'Running models is disabled in untrusted workspaces. Trust this workspace to quantize or prune models.';
+
+/** Where each phase of a compression run falls in the whole, for VS Code's progress bar. */
+const PHASES: Record<string, [number, number]> = { load: [0, 0.05], calibrate: [0.05, 0.15], transform: [0.05, 0.35], write: [0.35, 0.4], latency: [0.4, 0.65], analyze: [0.65, 0.9], profile: [0.9, 1] };
+
+/**
+ * Runs quantization and pruning through the engine, as the profiler runs profiles: workspace trust
+ * enforced, one job at a time (a profile running at the same time would skew both timings), VS
+ * Code's progress notification with Cancel, a status bar item, the output file chosen by
+ * `compress-target.ts` (asking before overwriting one), and every report kept in the run store.
+ */
+export class CompressionService {
+  private active: { controller: AbortController; label: string } | undefined;
+
+  constructor(
+    private readonly engine: EngineClient,
+    private readonly store: RunStore,
+    private readonly statusBar: vscode.StatusBarItem,
+    private readonly modelsDir: () => string,
+    private readonly executionProvider: () => string,
+    /** Names another job that must finish first (a profile), or undefined when none runs. */
+    private readonly otherJob: () => string | undefined = () => undefined,
+  ) {}
+
+  /** What is running (e.g. `Quantizing int8-dynamic tiny-bert`), or undefined. */
+  get busy(): string | undefined {
+    return this.active?.label;
+  }
+
+  /** Throws the message to show when models may not run here (an untrusted workspace). */
+  checkTrusted(): void {
+    if (!vscode.workspace.isTrusted) throw new RefusedError(UNTRUSTED_COMPRESS_MESSAGE);
+  }
+
+  /** Compresses `form` into the file beside its model; resolves with the kept report. */
+  async run(form: CompressForm, opts: { signal?: AbortSignal; onProgress?: (p: CompressProgressEvent) => void } = {}): Promise<CompressionReport> {
+    this.checkTrusted();
+    if (this.active) throw new RefusedError(`${this.active.label} is running; wait for it or cancel it first.`);
+    const other = this.otherJob();
+    if (other) throw new RefusedError(`${other} is running; wait for it or cancel it first (both at once would skew the timings).`);
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    const resolved: CompressForm = { ...form, model: resolveModelRef(form.model, folder) };
+    const out = outputFileFor(resolved, this.modelsDir());
+    const label = `${isPruning(form.mode) ? 'Pruning' : 'Quantizing'} ${jobLabel(resolved)}`;
+    const controller = new AbortController();
+    this.active = { controller, label };
+    try {
+      if (await fs.stat(out).then(() => true, () => false)) {
+        const answer = await vscode.window.showWarningMessage(`${path.basename(out)} already exists. Overwrite it?`, { modal: true, detail: out }, 'Overwrite');
+        if (answer !== 'Overwrite') throw new EngineError({ code: 'cancelled', message: `${path.basename(out)} was kept; nothing ran.` });
+      }
+      opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+      if (opts.signal?.aborted) controller.abort();
+      this.statusBar.text = `$(loading~spin) ${label}`;
+      this.statusBar.tooltip = 'Transformer Workbench: click to cancel';
+      this.statusBar.command = 'transformerWorkbench.cancelRun';
+      this.statusBar.show();
+      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: label, cancellable: true }, async (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        let reported = 0;
+        const request = compressRequestOf(resolved, out, this.executionProvider());
+        const raw = await this.engine.request('compress/run', { request }, {
+          signal: controller.signal,
+          onEvent: (event, params) => {
+            if (event !== 'compress/progress') return;
+            const p = params as CompressProgressEvent;
+            const [lo, hi] = PHASES[p.phase] ?? [0, 1];
+            const overall = lo + (hi - lo) * (p.total > 0 ? Math.min(1, p.done / p.total) : 0);
+            progress.report({ message: p.message, increment: Math.max(0, overall - reported) * 100 });
+            reported = Math.max(reported, overall);
+            this.statusBar.text = `$(loading~spin) ${jobLabel(resolved)}: ${p.message}`;
+            opts.onProgress?.(p);
+          },
+        });
+        // The engine is another process: its report is checked like any document that crosses a boundary.
+        const report = validateCompressionReport(raw);
+        await this.store.save(report);
+        return report;
+      });
+    } finally {
+      this.active = undefined;
+      this.statusBar.hide();
+    }
+  }
+
+  cancel(): void {
+    this.active?.controller.abort();
+  }
+}
