@@ -6,6 +6,9 @@
  *      CPU's theoretical fp32 peak (an estimate from the clock and AVX2 FMA width)
  *  (d) the webview's Timeline with 200k kernels in headless Chromium: first draw and ms per pan/zoom
  *      frame (goal ≤ 16 ms)
+ *  (e) compression: INT8 dynamic speedup and size against fp32 on builtin:tiny-bert at batch 8 and
+ *      on a realdata BERT (anchor: ONNX Runtime's own dynamic INT8 on BERT, ~1.6× on AVX2, 4×
+ *      smaller), plus static INT8, INT4, fp16 and head pruning (bench/quant.ts)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';
@@ -22,6 +25,7 @@ import { createRng } from '../engine/src/util/rng';
 import { percentile } from '../engine/src/util/stats';
 import { InferenceRun } from '../engine/src/schema/run';
 import { BenchRow, runTimelineBench } from './timeline';
+import { runQuantBench } from './quant';
 
 const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
@@ -121,6 +125,7 @@ async function main(): Promise<void> {
   }
 
   rows.push(...(await runTimelineBench()));
+  rows.push(...(await runQuantBench()));
 
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
   console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);

@@ -211,18 +211,23 @@ async function profileCommand(args: ParsedArgs, io: CliIO, signal?: AbortSignal)
     io.status(null);
   }
   io.stdout(formatRunReport(run, (o.top as number | undefined) ?? 15));
-  const json = JSON.stringify(run, null, 1);
+  await keepDocument(run, args.options, io, '\nRun');
+  return 0;
+}
+
+/** Writes a result to --json FILE and, with --save, to .twb/runs/<id>.json of the current folder. */
+async function keepDocument(doc: { id: string }, o: ParsedArgs['options'], io: CliIO, noun: string): Promise<void> {
+  const json = JSON.stringify(doc, null, 1);
   if (o.json) {
     const file = path.resolve(io.cwd, o.json as string);
     await writeFileAtomic(file, json);
-    io.stdout(`\nRun written to ${file}`);
+    io.stdout(`${noun} written to ${file}`);
   }
   if (o.save) {
-    const file = path.join(io.cwd, '.twb', 'runs', `${run.id}.json`);
+    const file = path.join(io.cwd, '.twb', 'runs', `${doc.id}.json`);
     await writeFileAtomic(file, json);
-    io.stdout(`Run kept in ${file}`);
+    io.stdout(`${noun.trim()} kept in ${file}`);
   }
-  return 0;
 }
 
 async function modelCommand(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -297,17 +302,7 @@ async function compressCommand(command: 'quantize' | 'prune', args: ParsedArgs, 
     io.status(null);
   }
   io.stdout(formatCompressionReport(report, (o.top as number | undefined) ?? 15));
-  const json = JSON.stringify(report, null, 1);
-  if (o.json) {
-    const file = path.resolve(io.cwd, o.json as string);
-    await writeFileAtomic(file, json);
-    io.stdout(`Report written to ${file}`);
-  }
-  if (o.save) {
-    const file = path.join(io.cwd, '.twb', 'runs', `${report.id}.json`);
-    await writeFileAtomic(file, json);
-    io.stdout(`Report kept in ${file}`);
-  }
+  await keepDocument(report, args.options, io, 'Report');
   return 0;
 }
 

@@ -7,7 +7,7 @@
 import { promises as fs } from 'node:fs';
 import { DataType, ModelProto } from '../onnx/types';
 import { toHalfBits } from '../onnx/float16';
-import { declaredDims, fedInputs, FeedTensor, FeedType } from '../runtime/feeds';
+import { declaredDims, FEED_TYPES, fedInputs, FeedTensor, FeedType } from '../runtime/feeds';
 import { TwbError } from '../util/errors';
 
 /** Files above this size are refused before parsing (JSON parsing holds several copies in memory). */
@@ -20,17 +20,6 @@ export interface EvalData {
   examples: number;
   labels?: { dims: number[]; data: Int32Array };
 }
-
-const TYPES: Partial<Record<DataType, FeedType>> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.FLOAT16]: 'float16',
-  [DataType.DOUBLE]: 'float64',
-  [DataType.INT64]: 'int64',
-  [DataType.INT32]: 'int32',
-  [DataType.INT8]: 'int8',
-  [DataType.UINT8]: 'uint8',
-  [DataType.BOOL]: 'bool',
-};
 
 export async function readEvalFile(file: string, model: ModelProto, what: 'eval' | 'calibration'): Promise<EvalData> {
   let stat;
@@ -71,7 +60,7 @@ export function parseEvalData(json: unknown, model: ModelProto): EvalData {
   let examples: number | undefined;
   for (const d of declared) {
     const tt = d.type?.tensorType;
-    const type = tt ? TYPES[tt.elemType as DataType] : undefined;
+    const type = tt ? FEED_TYPES[tt.elemType as DataType] : undefined;
     if (!tt || !type) throw new TwbError('bad-input', `input "${d.name}" has a type eval files cannot hold`);
     const { dims, values } = flatten(given[d.name], `inputs.${d.name}`);
     const want = declaredDims(tt.shape);

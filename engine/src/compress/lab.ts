@@ -3,14 +3,14 @@
  * measures in the same run what it cost and bought — file size, latency of both models side by side,
  * per-layer and end-to-end error on the same inputs, and task accuracy when an eval file is given.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModelSource } from '../profile/model-source';
 import { defaultDeps, profileInference } from '../profile/profiler';
 import { encodeModel } from '../onnx/codec';
 import { inlineExternalData } from '../onnx/external-data';
 import { buildFeeds, FeedTensor } from '../runtime/feeds';
-import { ortVersion, requireProvider, SessionSpec } from '../runtime/ort';
+import { requireProvider, SessionSpec } from '../runtime/ort';
+import { runEnv } from '../runtime/env';
 import { probeModelBytes } from '../model/probe';
 import { CompressionConfig, CompressionReport, COMPRESSION_SCHEMA_VERSION } from '../schema/compression';
 import { InferenceRun } from '../schema/run';
@@ -167,15 +167,7 @@ export async function compressModel(request: CompressRequest, deps: CompressDeps
     model: { name: src.name, source: src.source },
     outFile,
     config: { ...config, executionProvider: ep },
-    env: {
-      executionProvider: ep,
-      threads: config.threads,
-      ortVersion: ortVersion(),
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      cpuCount: os.availableParallelism(),
-      platform: `${process.platform}-${process.arch}`,
-      nodeVersion: process.version,
-    },
+    env: runEnv(ep, config.threads),
     sizeBytes: { before: src.sizeBytes, after: bytes.length },
     latencyMs: { before, after },
     latencySamples: times,

@@ -3,7 +3,7 @@ import { encodeModel } from '../onnx/codec';
 import { fromHalfArray } from '../onnx/float16';
 import { DataType, ModelProto } from '../onnx/types';
 import { FetchedTensor, openSession, Session, SessionSpec } from '../runtime/ort';
-import { FeedTensor } from '../runtime/feeds';
+import { FEED_TYPES, FeedTensor } from '../runtime/feeds';
 import { CapturedTensor, CaptureFn } from '../passes/types';
 import { throwIfAborted } from '../util/abort';
 import { exposeTensors } from './expose';
@@ -18,11 +18,8 @@ export function fetchedAsFloat32(t: FetchedTensor): Float32Array | undefined {
 
 /** The ONNX element type of a fetched tensor's ORT type name. */
 export function elemTypeOf(type: string): DataType | undefined {
-  const map: Record<string, DataType> = {
-    float32: DataType.FLOAT, float16: DataType.FLOAT16, float64: DataType.DOUBLE, int64: DataType.INT64,
-    int32: DataType.INT32, int8: DataType.INT8, uint8: DataType.UINT8, bool: DataType.BOOL,
-  };
-  return map[type];
+  const hit = Object.entries(FEED_TYPES).find(([, name]) => name === type);
+  return hit ? (Number(hit[0]) as DataType) : undefined;
 }
 
 /** Opens a session on a decoded model, runs `fn`, and always releases it. */

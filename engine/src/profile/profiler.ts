@@ -7,7 +7,8 @@ import { summarizeModel } from '../onnx/summary';
 import { ExecutionProvider, OptLevel, ProfileRequest, resolveRequest } from '../schema/config';
 import { InferenceRun, RUN_SCHEMA_VERSION } from '../schema/run';
 import { buildFeeds, FeedTensor } from '../runtime/feeds';
-import { openSession, ortVersion, requireProvider, Session, SessionSpec } from '../runtime/ort';
+import { openSession, requireProvider, Session, SessionSpec } from '../runtime/ort';
+import { runEnv } from '../runtime/env';
 import { TwbError } from '../util/errors';
 import { mean, percentile } from '../util/stats';
 import { aggregateProfile } from './aggregate';
@@ -113,15 +114,7 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
         inputs: info,
       },
       config: { ...stripModel(req), executionProvider: ep },
-      env: {
-        executionProvider: ep,
-        threads: req.threads,
-        ortVersion: ortVersion(),
-        cpu: os.cpus()[0]?.model ?? 'unknown',
-        cpuCount: os.availableParallelism(),
-        platform: `${process.platform}-${process.arch}`,
-        nodeVersion: process.version,
-      },
+      env: runEnv(ep, req.threads),
       latencyMs: {
         p50,
         p90: percentile(latencies, 90),

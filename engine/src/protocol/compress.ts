@@ -4,7 +4,7 @@
  * `compress/run` request (the host's choices filled in). Pure types and validators; every number
  * must be finite and in range, every mode one of the known ones, before anything runs.
  */
-import { CALIBRATION_METHODS, CalibrationMethod, CompressionConfig, INT4_METHODS, Int4Method } from '../schema/compression';
+import { CALIBRATION_METHODS, CompressionConfig, INT4_METHODS } from '../schema/compression';
 import { COMPRESSION_MODES } from '../schema/validate-compression';
 import { arrayUpTo, bool, numberIn, object, oneOf, optional, strUpTo, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
@@ -15,27 +15,13 @@ export const MAX_EXCLUDE = 10_000;
 export const MAX_NAME = 4096;
 
 /** The Quantization view's request: a report's config with a changed keep-in-fp32 list. */
-export interface CompressForm {
+export type CompressForm = Pick<
+  CompressionConfig,
+  'mode' | 'perChannel' | 'calibrate' | 'method' | 'blockSize' | 'amount' | 'exclude' | 'calibrationFile' | 'evalFile' | 'batch' | 'seq' | 'threads' | 'runs'
+> & {
   /** Path to an .onnx file or `builtin:NAME`. */
   model: string;
-  mode: CompressionConfig['mode'];
-  perChannel: boolean;
-  calibrate?: CalibrationMethod;
-  method?: Int4Method;
-  blockSize?: number;
-  /** Pruning: fraction in [0, 1). */
-  amount?: number;
-  /** Node names kept untouched (in fp32). */
-  exclude: string[];
-  calibrationFile?: string;
-  evalFile?: string;
-  batch: number;
-  seq: number;
-  /** ORT intra-op threads; 0 = every core. */
-  threads: number;
-  /** Timed runs per model. */
-  runs: number;
-}
+};
 
 /** The engine's `compress/run` request: the form plus what the host decides (output file, provider, seed). */
 export interface CompressRunRequest extends Partial<Omit<CompressForm, 'model' | 'mode'>> {

@@ -28,7 +28,8 @@ export interface FeedInfo {
 /** Above this many elements an input is refused rather than allocated (1 GiB of fp32). */
 const MAX_ELEMENTS = 256 * 1024 * 1024;
 
-const FEED_TYPES: Partial<Record<DataType, FeedType>> = {
+/** ONNX element types the workbench can feed, by the ORT type name they travel as. */
+export const FEED_TYPES: Partial<Record<DataType, FeedType>> = {
   [DataType.FLOAT]: 'float32',
   [DataType.FLOAT16]: 'float16',
   [DataType.DOUBLE]: 'float64',

@@ -16,7 +16,7 @@ import {
   PRUNE_METHODS,
   QUANT_MODES,
 } from './compression';
-import { arrayOf, bool, literal, nullable, num, object, oneOf, optional, str, Validator } from './validate';
+import { arrayOf, bool, literal, nullable, num, object, oneOf, optional, parseJsonText, str, Validator } from './validate';
 import { TwbError } from '../util/errors';
 
 /** Every mode a report (or a request) may name: quantization modes, then pruning methods. */
@@ -110,11 +110,5 @@ export function validateCompressionReport(v: unknown): CompressionReport {
 
 /** Parses and validates the JSON text of a compression report; throws an io error naming what is wrong. */
 export function parseCompressionJson(text: string): CompressionReport {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new TwbError('io', `the text is not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return validateCompressionReport(json);
+  return validateCompressionReport(parseJsonText(text));
 }

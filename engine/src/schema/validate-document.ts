@@ -6,6 +6,7 @@ import { CompressionReport } from './compression';
 import { InferenceRun } from './run';
 import { validateCompressionReport } from './validate-compression';
 import { validateRun } from './validate-run';
+import { parseJsonText } from './validate';
 import { TwbError } from '../util/errors';
 
 export type WorkbenchDocument = { kind: 'inference'; run: InferenceRun } | { kind: 'compression'; report: CompressionReport };
@@ -22,11 +23,5 @@ export function validateDocument(v: unknown): WorkbenchDocument {
 
 /** Parses and validates the JSON text of a kept document. */
 export function parseDocumentJson(text: string): WorkbenchDocument {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new TwbError('io', `the text is not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return validateDocument(json);
+  return validateDocument(parseJsonText(text));
 }

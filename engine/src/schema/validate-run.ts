@@ -1,5 +1,5 @@
 import { InferenceRun, KernelTrace, LayerStat, MemoryProfile, ModelInfo, OpStat, OpTypeStat, RUN_SCHEMA_VERSION, RunConfig, RunEnv } from './run';
-import { arrayOf, literal, nullable, num, numOrString, object, optional, recordOf, str, Validator } from './validate';
+import { arrayOf, literal, nullable, num, numOrString, object, optional, parseJsonText, recordOf, str, Validator } from './validate';
 import { TwbError } from '../util/errors';
 
 const shapes = arrayOf(arrayOf(num));
@@ -96,13 +96,7 @@ const inferenceRun = object<InferenceRun>({
 
 /** Parses and validates the JSON text of a Run document; throws an io error naming what is wrong. */
 export function parseRunJson(text: string): InferenceRun {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new TwbError('io', `the text is not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  return validateRun(json);
+  return validateRun(parseJsonText(text));
 }
 
 /** Validates a parsed Run document (from a file or another process); throws naming the bad path. */

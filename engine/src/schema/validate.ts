@@ -91,3 +91,12 @@ export function strUpTo(max: number): Validator<string> {
     return s;
   };
 }
+
+/** JSON.parse with the engine's error: an io error saying the text is not JSON. */
+export function parseJsonText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new TwbError('io', `the text is not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
