@@ -293,7 +293,6 @@ async function compressCommand(command: 'quantize' | 'prune', args: ParsedArgs, 
     runs: o.runs as number | undefined,
     seed: o.seed as number | undefined,
   };
-  if (command === 'prune' && o['per-channel']) throw new TwbError('usage', '--per-channel applies to twb quantize');
   const onProgress = o.quiet ? undefined : (p: CompressProgress) => io.status(p.message);
   let report;
   try {

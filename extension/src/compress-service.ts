@@ -2,20 +2,21 @@ import * as vscode from 'vscode';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { CompressForm } from '../../engine/src/protocol/webview';
-import { EngineEvents } from '../../engine/src/protocol/engine';
+import { ProgressEvent } from '../../engine/src/protocol/engine';
 import { CompressionReport } from '../../engine/src/schema/compression';
 import { validateCompressionReport } from '../../engine/src/schema/validate-compression';
 import { compressRequestOf, isPruning, jobLabel, outputFileFor, resolveModelRef } from './compress-target';
 import { EngineClient, EngineError } from './engine-client';
 import { RefusedError } from './profiler-service';
 import { RunStore } from './run-store';
+import { PhaseSpans, runEngineJob } from './engine-job';
 
-export type CompressProgressEvent = EngineEvents['compress/progress'];
+export type CompressProgressEvent = ProgressEvent;
 
 export const UNTRUSTED_COMPRESS_MESSAGE = 'Running models is disabled in untrusted workspaces. Trust this workspace to quantize or prune models.';
 
 /** Where each phase of a compression run falls in the whole, for VS Code's progress bar. */
-const PHASES: Record<string, [number, number]> = { load: [0, 0.05], calibrate: [0.05, 0.15], transform: [0.05, 0.35], write: [0.35, 0.4], latency: [0.4, 0.65], analyze: [0.65, 0.9], profile: [0.9, 1] };
+const PHASES: PhaseSpans = { load: [0, 0.05], transform: [0.05, 0.35], write: [0.35, 0.4], latency: [0.4, 0.65], analyze: [0.65, 0.9], profile: [0.9, 1] };
 
 /**
  * Runs quantization and pruning through the engine, as the profiler runs profiles: workspace trust
@@ -65,35 +66,23 @@ export class CompressionService {
       }
       opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
       if (opts.signal?.aborted) controller.abort();
-      this.statusBar.text = `$(loading~spin) ${label}`;
-      this.statusBar.tooltip = 'Transformer Workbench: click to cancel';
-      this.statusBar.command = 'transformerWorkbench.cancelRun';
-      this.statusBar.show();
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: label, cancellable: true }, async (progress, token) => {
-        token.onCancellationRequested(() => controller.abort());
-        let reported = 0;
-        const request = compressRequestOf(resolved, out, this.executionProvider());
-        const raw = await this.engine.request('compress/run', { request }, {
-          signal: controller.signal,
-          onEvent: (event, params) => {
-            if (event !== 'compress/progress') return;
-            const p = params as CompressProgressEvent;
-            const [lo, hi] = PHASES[p.phase] ?? [0, 1];
-            const overall = lo + (hi - lo) * (p.total > 0 ? Math.min(1, p.done / p.total) : 0);
-            progress.report({ message: p.message, increment: Math.max(0, overall - reported) * 100 });
-            reported = Math.max(reported, overall);
-            this.statusBar.text = `$(loading~spin) ${jobLabel(resolved)}: ${p.message}`;
-            opts.onProgress?.(p);
-          },
-        });
-        // The engine is another process: its report is checked like any document that crosses a boundary.
-        const report = validateCompressionReport(raw);
-        await this.store.save(report);
-        return report;
+      const raw = await runEngineJob(this.statusBar, {
+        title: label,
+        label: jobLabel(resolved),
+        phases: PHASES,
+        controller,
+        onProgress: opts.onProgress,
+        send: (signal, onProgress) =>
+          this.engine.request('compress/run', { request: compressRequestOf(resolved, out, this.executionProvider()) }, { signal, onEvent: (event, params) => {
+            if (event === 'compress/progress') onProgress(params as CompressProgressEvent);
+          } }),
       });
+      // The engine is another process: its report is checked like any document that crosses a boundary.
+      const report = validateCompressionReport(raw);
+      await this.store.save(report);
+      return report;
     } finally {
       this.active = undefined;
-      this.statusBar.hide();
     }
   }
 

@@ -1,12 +1,14 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { RunForm } from '../../engine/src/protocol/webview';
-import { EngineEvents } from '../../engine/src/protocol/engine';
+import { ProgressEvent } from '../../engine/src/protocol/engine';
 import { InferenceRun } from '../../engine/src/schema/run';
 import { EngineClient, EngineError } from './engine-client';
 import { RunStore } from './run-store';
+import { PhaseSpans, runEngineJob } from './engine-job';
+import { resolveModelRef } from './compress-target';
 
-export type ProgressEvent = EngineEvents['profile/progress'];
+export type { ProgressEvent };
 
 /** Thrown for things the user must change (trust, a run already going) rather than engine failures. */
 export class RefusedError extends Error {}
@@ -41,35 +43,22 @@ export class ProfilerService {
     opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
     this.active = controller;
     const label = form.model.startsWith('builtin:') ? form.model : path.basename(form.model);
-    this.statusBar.text = `$(loading~spin) Profiling ${label}`;
-    this.statusBar.tooltip = 'Transformer Workbench: profiling — click to cancel';
-    this.statusBar.command = 'transformerWorkbench.cancelRun';
-    this.statusBar.show();
     try {
-      return await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Profiling ${label}`, cancellable: true },
-        async (progress, token) => {
-          token.onCancellationRequested(() => controller.abort());
-          let reported = 0;
-          const run = await this.engine.request('profile/run', { request: toRequest(form) }, {
-            signal: controller.signal,
-            onEvent: (event, params) => {
-              if (event !== 'profile/progress') return;
-              const p = params as ProgressEvent;
-              const overall = phaseFraction(p);
-              progress.report({ message: p.message, increment: Math.max(0, overall - reported) * 100 });
-              reported = Math.max(reported, overall);
-              this.statusBar.text = `$(loading~spin) ${label}: ${p.message}`;
-              opts.onProgress?.(p);
-            },
-          });
-          await this.store.save(run);
-          return run;
-        },
-      );
+      const run = await runEngineJob(this.statusBar, {
+        title: `Profiling ${label}`,
+        label,
+        phases: PROFILE_PHASES,
+        controller,
+        onProgress: opts.onProgress,
+        send: (signal, onProgress) =>
+          this.engine.request('profile/run', { request: toRequest(form) }, { signal, onEvent: (event, params) => {
+            if (event === 'profile/progress') onProgress(params as ProgressEvent);
+          } }),
+      });
+      await this.store.save(run);
+      return run;
     } finally {
       this.active = undefined;
-      this.statusBar.hide();
     }
   }
 
@@ -86,13 +75,8 @@ export function describeFailure(e: unknown): { code: string; message: string; hi
 }
 
 function toRequest(form: RunForm) {
-  const model = form.model.startsWith('builtin:') || path.isAbsolute(form.model) ? form.model : path.resolve(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '', form.model);
-  return { ...form, model, dims: {} };
+  return { ...form, model: resolveModelRef(form.model, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd()), dims: {} };
 }
 
-/** Rough share of the whole job done, for VS Code's progress bar. */
-function phaseFraction(p: ProgressEvent): number {
-  const spans: Record<string, [number, number]> = { load: [0, 0.05], warmup: [0.05, 0.1], latency: [0.1, 0.6], profile: [0.6, 0.9], analyze: [0.9, 1] };
-  const [lo, hi] = spans[p.phase] ?? [0, 1];
-  return lo + (hi - lo) * (p.total > 0 ? p.done / p.total : 0);
-}
+/** Where each profiling phase falls in the whole, for VS Code's progress bar. */
+const PROFILE_PHASES: PhaseSpans = { load: [0, 0.05], warmup: [0.05, 0.1], latency: [0.1, 0.6], profile: [0.6, 0.9], analyze: [0.9, 1] };

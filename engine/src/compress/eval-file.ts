@@ -126,17 +126,28 @@ function typed(type: FeedType, values: number[], where: string): FeedTensor['dat
   }
 }
 
+/** Rows [start, end) along axis 0 of a tensor with shape `dims`: a view, not a copy. */
+function rows<T extends { subarray(begin: number, end: number): T }>(data: T, dims: number[], start: number, end: number): { dims: number[]; data: T } {
+  const per = dims.slice(1).reduce((a, b) => a * b, 1);
+  return { dims: [end - start, ...dims.slice(1)], data: data.subarray(start * per, end * per) };
+}
+
+/** The [start, end) example ranges of chunks of at most `size` examples. */
+function chunkRanges(examples: number, size: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let start = 0; start < examples; start += size) out.push([start, Math.min(examples, start + size)]);
+  return out;
+}
+
 /** Splits feeds along axis 0 into chunks of at most `size` examples (views, no copies). */
 export function chunkFeeds(feeds: Record<string, FeedTensor>, examples: number, size: number): Array<Record<string, FeedTensor>> {
-  const out: Array<Record<string, FeedTensor>> = [];
-  for (let start = 0; start < examples; start += size) {
-    const end = Math.min(examples, start + size);
-    const chunk: Record<string, FeedTensor> = {};
-    for (const [name, f] of Object.entries(feeds)) {
-      const per = f.dims.slice(1).reduce((a, b) => a * b, 1);
-      chunk[name] = { type: f.type, dims: [end - start, ...f.dims.slice(1)], data: f.data.subarray(start * per, end * per) as FeedTensor['data'] };
-    }
-    out.push(chunk);
-  }
-  return out;
+  // Every typed array has subarray; TypeScript cannot call it on the union, hence the cast.
+  return chunkRanges(examples, size).map(([start, end]) =>
+    Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, { type: f.type, ...rows(f.data as Int32Array, f.dims, start, end) } as FeedTensor] as const)),
+  );
+}
+
+/** Splits labels like `chunkFeeds` splits the inputs they belong to. */
+export function chunkLabels(labels: { dims: number[]; data: Int32Array }, examples: number, size: number): Array<{ dims: number[]; data: Int32Array }> {
+  return chunkRanges(examples, size).map(([start, end]) => rows(labels.data, labels.dims, start, end));
 }

@@ -11,6 +11,7 @@ import { inlineExternalData } from '../onnx/external-data';
 import { buildFeeds, FeedTensor } from '../runtime/feeds';
 import { requireProvider, SessionSpec } from '../runtime/ort';
 import { runEnv } from '../runtime/env';
+import { resultId } from '../util/result-id';
 import { probeModelBytes } from '../model/probe';
 import { CompressionConfig, CompressionReport, COMPRESSION_SCHEMA_VERSION } from '../schema/compression';
 import { InferenceRun } from '../schema/run';
@@ -18,14 +19,14 @@ import { percentile } from '../util/stats';
 import { writeFileAtomic } from '../util/atomic-write';
 import { throwIfAborted } from '../util/abort';
 import { TwbError } from '../util/errors';
-import { chunkFeeds, EvalData, readEvalFile } from './eval-file';
+import { chunkFeeds, chunkLabels, EvalData, readEvalFile } from './eval-file';
 import { analyzeError } from './error-analysis';
 import { compareLatency } from './latency';
 import { captureWith } from './runner';
 import { kindOfMode, needsCalibration, runPass } from './pass-registry';
 import { resolveCompressionConfig } from './config';
 
-export type CompressPhase = 'load' | 'calibrate' | 'transform' | 'write' | 'latency' | 'analyze' | 'profile';
+export type CompressPhase = 'load' | 'transform' | 'write' | 'latency' | 'analyze' | 'profile';
 
 export interface CompressProgress {
   phase: CompressPhase;
@@ -116,7 +117,7 @@ export async function compressModel(request: CompressRequest, deps: CompressDeps
   const latencyFeeds = generated(1, config.seed)[0]!;
   progress('latency', 0, config.runs, 'timing the original and the new model');
   const times = await compareLatency({
-    before: typeof src.ortInput === 'string' ? src.ortInput : encodeModel(original),
+    before: src.ortInput,
     after: bytes,
     spec,
     feeds: latencyFeeds,
@@ -162,7 +163,7 @@ export async function compressModel(request: CompressRequest, deps: CompressDeps
   return {
     schemaVersion: COMPRESSION_SCHEMA_VERSION,
     kind,
-    id: `${createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${slug(src.name)}-${config.mode.replace(':', 'of')}`,
+    id: resultId(createdAt, src.name, config.mode.replace(':', 'of')),
     createdAt: createdAt.toISOString(),
     model: { name: src.name, source: src.source },
     outFile,
@@ -185,20 +186,6 @@ export async function compressModel(request: CompressRequest, deps: CompressDeps
     notes,
     warnings,
   };
-}
-
-function slug(name: string): string {
-  return name.replace(/^builtin:/, '').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 48);
-}
-
-function chunkLabels(labels: { dims: number[]; data: Int32Array }, examples: number, size: number) {
-  const per = labels.dims.slice(1).reduce((a, b) => a * b, 1);
-  const out: Array<{ dims: number[]; data: Int32Array }> = [];
-  for (let s = 0; s < examples; s += size) {
-    const e = Math.min(examples, s + size);
-    out.push({ dims: [e - s, ...labels.dims.slice(1)], data: labels.data.subarray(s * per, e * per) });
-  }
-  return out;
 }
 
 /** Share of the original's kernel time per stored node, from a short profile (fused kernels split evenly over their sources). */

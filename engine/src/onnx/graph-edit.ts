@@ -157,8 +157,11 @@ export class GraphEditor {
     }
   }
 
-  /** Drops initializers (and Constant-free leftovers) that no node, subgraph or graph output reads. */
-  removeUnusedInitializers(): void {
+  /**
+   * Drops the constants nothing reads any more: initializers and `Constant` nodes that no node (in
+   * any subgraph) and no graph output reads, as a rewrite leaves its replaced weights behind.
+   */
+  removeUnusedConstants(): void {
     const read = new Set<string>(this.graph.output.map((o) => o.name));
     const visit = (g: GraphProto) => {
       for (const n of g.node) {
@@ -167,6 +170,7 @@ export class GraphEditor {
       }
     };
     visit(this.graph);
+    this.graph.node = this.graph.node.filter((n) => !(n.opType === 'Constant' && isDefaultDomain(n.domain) && !n.output.some((o) => read.has(o))));
     this.graph.initializer = this.graph.initializer.filter((t) => read.has(t.name));
     this.graph.input = this.graph.input.filter((i) => read.has(i.name) || !this.inits.has(i.name));
     this.reindex();

@@ -4,6 +4,7 @@
  */
 import { DataType, TensorProto } from './types';
 import { TwbError } from '../util/errors';
+import { toHalfArray } from './float16';
 
 /** Bytes per element in `raw_data`; 0.5 for the packed 4-bit types. STRING has no fixed size. */
 const BYTES: Partial<Record<DataType, number>> = {
@@ -98,6 +99,18 @@ export function tensorFromFloat32(name: string, dims: number[], values: Float32A
     for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
   }
   return { name, dataType: DataType.FLOAT, dims: [...dims], rawData: raw };
+}
+
+/**
+ * A FLOAT or FLOAT16 tensor of `values` (fp16 rounds to nearest even): passes write weights back in
+ * the element type the model stored them in.
+ */
+export function tensorFromFloats(name: string, dims: number[], values: Float32Array, dataType: DataType): TensorProto {
+  if (dataType === DataType.FLOAT) return tensorFromFloat32(name, dims, values);
+  if (dataType !== DataType.FLOAT16) throw new TwbError('internal', `tensor "${name}" has element type ${typeName(dataType)}; only FLOAT and FLOAT16 are written`);
+  checkCount(name, dims, values.length);
+  const bits = toHalfArray(values);
+  return { name, dataType, dims: [...dims], rawData: new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength) };
 }
 
 /** An INT64 initializer holding `values` as little-endian `raw_data`. */

@@ -10,10 +10,10 @@
  * the fp32 copy; everything else keeps its name in its home precision. Only FLOAT tensors change:
  * integer, bool and double tensors (token ids, shapes, masks) are untouched.
  */
-import { cloneModel, GraphEditor, isDefaultDomain, makeNode, subgraphs, tensorFromBytes } from '../onnx/graph-edit';
+import { cloneModel, GraphEditor, isDefaultDomain, makeNode, subgraphs } from '../onnx/graph-edit';
 import { toHalfArray, fromHalfArray } from '../onnx/float16';
 import { AttributeProto, AttributeType, DataType, GraphProto, ModelProto, NodeProto, TensorProto } from '../onnx/types';
-import { readFloat32, tensorFromFloat32 } from '../onnx/tensor-data';
+import { readFloat32, tensorFromFloat32, tensorFromFloats } from '../onnx/tensor-data';
 import { throwIfAborted } from '../util/abort';
 import { transpose } from './targets';
 import { ChangedNode, PassContext, PassResult, SkippedNode } from './types';
@@ -268,16 +268,8 @@ function constantOfShapeValue(n: NodeProto): { dims: number[]; values: Float32Ar
 
 /** A FLOAT16 tensor of `values`, finite values clamped to ±65504 as ORT's converter does. */
 function fp16Tensor(name: string, dims: number[], values: Float32Array): { tensor: TensorProto; clamped: number } {
-  let clamped = 0;
-  const safe = Float32Array.from(values, (v) => {
-    if (Number.isFinite(v) && Math.abs(v) > FP16_MAX) {
-      clamped++;
-      return Math.sign(v) * FP16_MAX;
-    }
-    return v;
-  });
-  const bits = toHalfArray(safe);
-  return { tensor: tensorFromBytes(name, DataType.FLOAT16, dims, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength)), clamped };
+  const clamped = values.reduce((n, v) => (Number.isFinite(v) && Math.abs(v) > FP16_MAX ? n + 1 : n), 0);
+  return { tensor: tensorFromFloats(name, dims, fp16Clamp(values), DataType.FLOAT16), clamped };
 }
 
 /** The change record of a converted compute node; MatMul/Gemm weights with their fp16-rounded values, as [K, N]. */

@@ -6,11 +6,9 @@
  * its shape). The graph-style matchers (heads-unfused.ts, heads-contrib.ts) describe a block as a
  * `HeadBlock`; prune-heads.ts decides which heads go.
  */
-import { GraphEditor, isDefaultDomain, subgraphs, tensorFromBytes } from '../onnx/graph-edit';
-import { toHalfArray } from '../onnx/float16';
-import { DataType, GraphProto, NodeProto, TensorProto } from '../onnx/types';
-import { tensorFromFloat32 } from '../onnx/tensor-data';
-import { TwbError } from '../util/errors';
+import { GraphEditor, subgraphs } from '../onnx/graph-edit';
+import { DataType, GraphProto, NodeProto } from '../onnx/types';
+import { tensorFromFloats } from '../onnx/tensor-data';
 
 /** Columns of one projection that belong to the heads, head after head: [offset + h·headDim, offset + (h+1)·headDim). */
 export interface ColumnGroup {
@@ -64,13 +62,6 @@ export function headTensor(editor: GraphEditor, name: string): HeadTensor | unde
   return { name, type: t.dataType, values, dims: [...t.dims] };
 }
 
-/** A FLOAT or FLOAT16 tensor holding `values`, in the element type the original had. */
-export function floatTensor(name: string, dims: number[], values: Float32Array, type: DataType): TensorProto {
-  if (type === DataType.FLOAT) return tensorFromFloat32(name, dims, values);
-  if (type === DataType.FLOAT16) return tensorFromBytes(name, type, dims, new Uint8Array(toHalfArray(values).buffer));
-  throw new TwbError('internal', `tensor "${name}" has element type ${DataType[type] ?? type}; only FLOAT and FLOAT16 are written`);
-}
-
 /**
  * Head importance from the weights alone: the L2 norm of each head's Q, K and V columns together
  * with its rows of the output projection. Biases are left out (a head whose weights are all zero
@@ -119,7 +110,7 @@ export function keepRows(t: HeadTensor, headDim: number, keep: number[]): { dims
 
 /** Writes a sliced copy of `t` under a new name (its shape changed) and returns that name. */
 export function addSliced(editor: GraphEditor, t: HeadTensor, sliced: { dims: number[]; values: Float32Array }): string {
-  return editor.addInitializer(floatTensor(editor.uniqueName(`${t.name}_pruned`), sliced.dims, sliced.values, t.type));
+  return editor.addInitializer(tensorFromFloats(editor.uniqueName(`${t.name}_pruned`), sliced.dims, sliced.values, t.type));
 }
 
 /** The output-projection weight as it now stands: removed heads' rows zeroed, for weight histograms and SQNR. */
@@ -168,12 +159,4 @@ export function consumerIndex(g: GraphProto): Map<string, NodeProto[]> {
     for (const a of n.attribute) for (const s of subgraphs(a)) visit(s, n);
   }
   return index;
-}
-
-/** Drops `Constant` nodes nobody reads any more (shape constants and weights a rewrite replaced). */
-export function dropDeadConstants(editor: GraphEditor): void {
-  const readers = consumerIndex(editor.graph);
-  const outputs = new Set(editor.graph.output.map((o) => o.name));
-  editor.graph.node = editor.graph.node.filter((n) => n.opType !== 'Constant' || !isDefaultDomain(n.domain) || n.output.some((o) => readers.has(o) || outputs.has(o)));
-  editor.reindex();
 }

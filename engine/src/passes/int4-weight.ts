@@ -7,10 +7,10 @@
  *
  * Activations stay float: this is a size (and memory-bandwidth) win, not integer arithmetic.
  */
-import { cloneModel, GraphEditor, makeNode, subgraphs, tensorFromBytes } from '../onnx/graph-edit';
-import { toHalfArray, toHalfBits, fromHalfBits } from '../onnx/float16';
-import { DataType, GraphProto, ModelProto, TensorProto } from '../onnx/types';
-import { tensorFromFloat32 } from '../onnx/tensor-data';
+import { cloneModel, GraphEditor, makeNode, tensorFromBytes } from '../onnx/graph-edit';
+import { toHalfBits, fromHalfBits } from '../onnx/float16';
+import { DataType, ModelProto } from '../onnx/types';
+import { tensorFromFloats } from '../onnx/tensor-data';
 import { throwIfAborted } from '../util/abort';
 import { choices, TwbError } from '../util/errors';
 import { addToHessian, finishHessian, GptqFactor, gptqQuantize, newHessian, prepareGptq } from './gptq';
@@ -74,7 +74,6 @@ export async function quantizeInt4Weight(model: ModelProto, opts: Int4Options, c
   [...groups.values()].forEach((g, i) => lastUse.set(inputsKey(g), i));
 
   const changed: ChangedNode[] = [];
-  const weightProducers = new Set<string>();
   for (const [i, group] of [...groups.values()].entries()) {
     throwIfAborted(ctx.signal, 'INT4 quantization');
     const t = group[0]!;
@@ -107,12 +106,10 @@ export async function quantizeInt4Weight(model: ModelProto, opts: Int4Options, c
         detail: `int4 block ${opts.blockSize}, ${opts.method}, ${symmetric ? 'symmetric' : 'asymmetric'}, ${t.n * blocks.nBlocks} scales`,
       });
     }
-    if (editor.producer(t.weightName)) weightProducers.add(t.weightName);
   }
   ctx.onProgress?.(1, 'int4 done');
   if (changed.length > 0) editor.ensureOpset('com.microsoft', 1);
-  dropDeadConstants(editor, weightProducers);
-  editor.removeUnusedInitializers();
+  editor.removeUnusedConstants();
   return { model: copy, changed, skipped, notes };
 }
 
@@ -125,7 +122,7 @@ function inputsKey(group: WeightTarget[]): string {
 function addWeights(editor: GraphEditor, t: WeightTarget, q: Int4Blocks): string[] {
   const base = t.weightName;
   const b = editor.addInitializer(tensorFromBytes(editor.uniqueName(`${base}_Q4`), DataType.UINT8, [t.n, q.nBlocks, q.blockSize / 2], q.packed));
-  const scales = editor.addInitializer(scaleTensor(editor.uniqueName(`${base}_scales`), q.scales, t.weightType));
+  const scales = editor.addInitializer(tensorFromFloats(editor.uniqueName(`${base}_scales`), [q.scales.length], q.scales, t.weightType));
   if (!q.zeroPoints) return [b, scales];
   return [b, scales, editor.addInitializer(tensorFromBytes(editor.uniqueName(`${base}_zp`), DataType.UINT8, [q.zeroPoints.length], q.zeroPoints))];
 }
@@ -136,13 +133,6 @@ function rewrite(editor: GraphEditor, t: WeightTarget, q: Int4Blocks, weights: s
   const attrs = { K: t.k, N: t.n, bits: 4, block_size: q.blockSize };
   const node = makeNode('MatMulNBits', [t.input, ...weights], [out], editor.uniqueName(`${t.node.name || t.weightName}_Q4`), attrs, 'com.microsoft');
   editor.replaceNode(t.node, t.kind === 'Gemm' ? [node, ...gemmTail(editor, t, out)] : [node]);
-}
-
-/** Scales in the activation's float type: MatMulNBits types them like its input A. */
-function scaleTensor(name: string, scales: Float32Array, type: DataType): TensorProto {
-  if (type !== DataType.FLOAT16) return tensorFromFloat32(name, [scales.length], scales);
-  const bits = toHalfArray(scales);
-  return tensorFromBytes(name, DataType.FLOAT16, [scales.length], new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength));
 }
 
 /** One capture of every distinct activation the targets read. */
@@ -173,19 +163,4 @@ function hessianOf(captured: Map<string, CapturedTensor>, group: WeightTarget[])
   }
   if (h.rows === 0) throw new TwbError('usage', `no calibration rows reached node "${t.node.name}" (input "${t.input}")`);
   return finishHessian(h);
-}
-
-/** Constant nodes that held a replaced weight and that nothing reads any more. */
-function dropDeadConstants(editor: GraphEditor, weights: Set<string>): void {
-  const read = new Set<string>();
-  const visit = (g: GraphProto) => {
-    for (const n of g.node) {
-      for (const i of n.input) read.add(i);
-      for (const a of n.attribute) for (const sub of subgraphs(a)) visit(sub);
-    }
-  };
-  visit(editor.graph);
-  const before = editor.graph.node.length;
-  editor.graph.node = editor.graph.node.filter((n) => !(n.opType === 'Constant' && weights.has(n.output[0]!) && !read.has(n.output[0]!) && !editor.isGraphOutput(n.output[0]!)));
-  if (editor.graph.node.length !== before) editor.reindex();
 }

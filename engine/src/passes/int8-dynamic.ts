@@ -170,7 +170,7 @@ export async function quantizeInt8Dynamic(model: ModelProto, opts: Int8DynamicOp
     changed.push({ node: t.node.name, opType: t.node.opType, output: out, weight: { name: t.weightName, before: t.weight, after: w.after }, detail: weightDetail(w) });
   }
   if (opts.embeddings !== false && (editor.opset('') ?? 1) >= MIN_OPSET) changed.push(...quantizeEmbeddingTables(editor, ctx, skipped));
-  editor.removeUnusedInitializers();
+  editor.removeUnusedConstants();
   ctx.onProgress?.(1, 'int8 dynamic quantization done');
   return { model: editor.model, changed, skipped, notes: attentionNotes(editor) };
 }

@@ -116,7 +116,7 @@ export async function quantizeInt8Static(model: ModelProto, opts: Int8StaticOpti
     const detail = `${weightDetail(w)}, uint8 activations in [${fmt(r.lo)}, ${fmt(r.hi)}] (${opts.calibrate})`;
     changed.push({ node: t.node.name, opType: t.node.opType, output: out, weight: { name: t.weightName, before: t.weight, after: w.after }, detail });
   }
-  editor.removeUnusedInitializers();
+  editor.removeUnusedConstants();
   ctx.onProgress?.(1, 'int8 static quantization done');
   return { model: editor.model, changed, skipped, notes: [...notes, ...attentionNotes(editor)] };
 }

@@ -19,7 +19,7 @@ import { cloneModel, GraphEditor, subgraphs } from '../onnx/graph-edit';
 import { GraphProto, ModelProto, ValueInfoProto } from '../onnx/types';
 import { throwIfAborted } from '../util/abort';
 import { TwbError } from '../util/errors';
-import { consumerIndex, dropDeadConstants, headImportance, HeadBlock, zeroedRows } from './heads-common';
+import { consumerIndex, headImportance, HeadBlock, zeroedRows } from './heads-common';
 import { findContribBlocks } from './heads-contrib';
 import { findUnfusedBlocks } from './heads-unfused';
 import { ChangedNode, PassContext, PassResult, SkippedNode } from './types';
@@ -78,8 +78,7 @@ export async function pruneHeads(model: ModelProto, opts: PruneHeadsOptions, ctx
     });
   }
   ctx.onProgress?.(1, 'heads pruned');
-  dropDeadConstants(editor);
-  editor.removeUnusedInitializers();
+  editor.removeUnusedConstants();
 
   const notes = [
     'heads are ranked by weight norm (Q, K, V columns and output-projection rows); removed heads are deleted from the graph, so every attention MatMul of a pruned block shrinks',

@@ -16,9 +16,9 @@
 import { gzipSync } from 'node:zlib';
 import { cloneModel, GraphEditor } from '../onnx/graph-edit';
 import { ModelProto, TensorProto } from '../onnx/types';
+import { tensorFromFloats } from '../onnx/tensor-data';
 import { throwIfAborted } from '../util/abort';
 import { choices, TwbError } from '../util/errors';
-import { dropDeadConstants, floatTensor } from './heads-common';
 import { findWeightTargets, transpose } from './targets';
 import { ChangedNode, PassContext, PassResult } from './types';
 
@@ -57,7 +57,7 @@ export async function pruneMagnitude(model: ModelProto, opts: PruneMagnitudeOpti
     let name = written.get(key);
     if (!name) {
       const stored = editor.constant(t.weightName)!;
-      const tensor = floatTensor(editor.uniqueName(`${t.weightName}_pruned`), [...stored.dims], t.transB ? transpose(pruned, t.k, t.n) : pruned, t.weightType);
+      const tensor = tensorFromFloats(editor.uniqueName(`${t.weightName}_pruned`), [...stored.dims], t.transB ? transpose(pruned, t.k, t.n) : pruned, t.weightType);
       name = editor.addInitializer(tensor);
       written.set(key, name);
       before.push(stored);
@@ -75,8 +75,7 @@ export async function pruneMagnitude(model: ModelProto, opts: PruneMagnitudeOpti
     });
   }
   ctx.onProgress?.(1, 'pruned');
-  dropDeadConstants(editor);
-  editor.removeUnusedInitializers();
+  editor.removeUnusedConstants();
 
   const notes = [
     method === '2:4'

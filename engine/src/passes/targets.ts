@@ -3,10 +3,9 @@
  * 2-D float matrix, and com.microsoft Attention nodes with their fused QKV weight. Everything that
  * matches by op type but cannot be rewritten is reported with the reason, never dropped silently.
  */
-import { GraphEditor, floatAttr, intAttr, isDefaultDomain, makeNode, tensorFromBytes } from '../onnx/graph-edit';
-import { toHalfBits } from '../onnx/float16';
+import { GraphEditor, floatAttr, intAttr, isDefaultDomain, makeNode } from '../onnx/graph-edit';
 import { DataType, NodeProto } from '../onnx/types';
-import { tensorFromFloat32 } from '../onnx/tensor-data';
+import { tensorFromFloats } from '../onnx/tensor-data';
 import { PassContext, SkippedNode } from './types';
 
 export type TargetKind = 'MatMul' | 'Gemm' | 'Attention';
@@ -116,11 +115,8 @@ export function gemmTail(editor: GraphEditor, target: WeightTarget, product: str
     current = output;
   };
   // The tail runs in the Gemm's own float type: an fp16 Gemm needs fp16 scalars.
-  const scalar = (label: string, v: number) => {
-    const name = editor.uniqueName(`${node.name}/${label}`);
-    const half = () => tensorFromBytes(name, DataType.FLOAT16, [], new Uint8Array(Uint16Array.of(toHalfBits(v)).buffer));
-    return editor.addInitializer(target.weightType === DataType.FLOAT16 ? half() : tensorFromFloat32(name, [], new Float32Array([v])));
-  };
+  const scalar = (label: string, v: number) =>
+    editor.addInitializer(tensorFromFloats(editor.uniqueName(`${node.name}/${label}`), [], new Float32Array([v]), target.weightType));
   if (alpha !== 1) step('Mul', scalar('alpha', alpha), !bias);
   if (bias) {
     let c = bias;

@@ -4,11 +4,12 @@ import * as path from 'node:path';
 import { probeModelBytes } from '../model/probe';
 import { decodeModel } from '../onnx/codec';
 import { summarizeModel } from '../onnx/summary';
-import { ExecutionProvider, OptLevel, ProfileRequest, resolveRequest } from '../schema/config';
+import { OptLevel, ProfileRequest, resolveRequest } from '../schema/config';
 import { InferenceRun, RUN_SCHEMA_VERSION } from '../schema/run';
 import { buildFeeds, FeedTensor } from '../runtime/feeds';
 import { openSession, requireProvider, Session, SessionSpec } from '../runtime/ort';
 import { runEnv } from '../runtime/env';
+import { resultId } from '../util/result-id';
 import { TwbError } from '../util/errors';
 import { mean, percentile } from '../util/stats';
 import { aggregateProfile } from './aggregate';
@@ -99,7 +100,7 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
     return {
       schemaVersion: RUN_SCHEMA_VERSION,
       kind: 'inference',
-      id: runId(createdAt, src.name, ep),
+      id: resultId(createdAt, src.name, ep),
       createdAt: createdAt.toISOString(),
       model: {
         name: src.name,
@@ -186,10 +187,4 @@ function stripModel(req: ProfileRequest): Omit<ProfileRequest, 'model'> {
   const { model: _model, ...rest } = req;
   void _model;
   return rest;
-}
-
-function runId(at: Date, name: string, ep: ExecutionProvider): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const slug = name.replace(/^builtin:/, '').replace(/\.onnx$/i, '').replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 48);
-  return `${stamp}-${slug}-${ep}`;
 }

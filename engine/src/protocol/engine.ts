@@ -26,10 +26,19 @@ export interface EngineRequests {
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
 
+/** Progress of a long request, tagged with its id. */
+export interface ProgressEvent {
+  requestId: number;
+  phase: string;
+  done: number;
+  total: number;
+  message: string;
+}
+
 export interface EngineEvents {
-  'profile/progress': { requestId: number; phase: string; done: number; total: number; message: string };
+  'profile/progress': ProgressEvent;
   /** Progress of a `compress/run` request (phases: load, transform, write, latency, analyze, profile). */
-  'compress/progress': { requestId: number; phase: string; done: number; total: number; message: string };
+  'compress/progress': ProgressEvent;
   'log/write': { level: 'info' | 'warn' | 'error'; message: string };
 }
 
