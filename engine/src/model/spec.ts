@@ -1,4 +1,5 @@
 import { TwbError, choices } from '../util/errors';
+import type { AttentionVariant } from './variants';
 
 /** Shape of a built-in pre-LayerNorm transformer. */
 export interface TransformerSpec {
@@ -18,6 +19,10 @@ export interface TransformerSpec {
   kind: 'encoder' | 'decoder';
   /** Classes of the classification head (encoders only). Default 2. */
   numClasses?: number;
+  /** Attention variant (default dense). */
+  attention?: AttentionVariant;
+  /** Cross-layer sharing: each run of this many consecutive layers uses one set of weights (1 or absent: none). */
+  shareLayers?: number;
 }
 
 const TINY = { layers: 4, hidden: 256, heads: 4, ffn: 1024, vocab: 1024, maxSeq: 128 } as const;
@@ -59,6 +64,8 @@ export function validateSpec(spec: TransformerSpec): void {
   if (spec.kind !== 'encoder' && spec.kind !== 'decoder') {
     throw new TwbError('usage', `spec.kind "${String(spec.kind)}" is unknown; ${choices(['encoder', 'decoder'])}`);
   }
+  const share = spec.shareLayers ?? 1;
+  if (!Number.isInteger(share) || share < 1 || share > spec.layers) throw new TwbError('usage', `spec.shareLayers must be an integer from 1 to ${spec.layers}, got ${share}`);
   const classes = spec.numClasses ?? 2;
   if (!Number.isInteger(classes) || classes < 2) throw new TwbError('usage', `spec.numClasses must be an integer ≥ 2, got ${classes}`);
 }

@@ -1,7 +1,9 @@
 import { DataType, ModelProto } from '../onnx/types';
-import { tensorFromFloat32, tensorFromInt64 } from '../onnx/tensor-data';
+import { readFloat32, tensorFromFloat32, tensorFromInt64 } from '../onnx/tensor-data';
 import { createRng, Rng } from '../util/rng';
 import { GraphBuilder } from './graph-builder';
+import { weightLayer } from './variants';
+import { TwbError } from '../util/errors';
 import { TransformerSpec, validateSpec } from './spec';
 
 /** Opset of every built-in model: LayerNormalization is standard from 17 on. */
@@ -10,13 +12,20 @@ const IR_VERSION = 8;
 /** Standard deviation of the weight init (GPT-2 / BERT use 0.02). */
 const INIT_STD = 0.02;
 /** Added to masked attention scores; large enough that softmax gives exactly 0 in fp32. */
-const MASK_VALUE = -1e9;
+export const MASK_VALUE = -1e9;
+/** Initializers named so are fixed constants, not weights. */
+const CONST_PREFIX = 'const/';
 
 export interface BuildOptions {
   /** Seed for the weight init; the same spec and seed give a byte-identical model. */
   seed?: number;
   /** Graph and model name. */
   name?: string;
+  /**
+   * Trained weights by initializer name (from the tfjs trainer). Every float weight the spec needs
+   * must be present with the right size; absent, weights are drawn from the seed.
+   */
+  weights?: ReadonlyMap<string, Float32Array>;
 }
 
 /**
@@ -32,9 +41,16 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
   const name = options.name ?? `${spec.kind}-${spec.layers}x${spec.hidden}`;
   const rng = createRng(seed);
   const g = new GraphBuilder();
-  const w = (wname: string, dims: number[]) => g.init(tensorFromFloat32(wname, dims, normal(rng, dims)));
-  const fill = (wname: string, dims: number[], value: number) =>
-    g.init(tensorFromFloat32(wname, dims, new Float32Array(dims.reduce((a, b) => a * b, 1)).fill(value)));
+  const given = options.weights;
+  // A shared layer names its weights after the first layer of its group: declared once, used by all.
+  const declared = new Set<string>();
+  const param = (wname: string, dims: number[], init: () => Float32Array) => {
+    if (declared.has(wname)) return wname;
+    declared.add(wname);
+    return g.init(tensorFromFloat32(wname, dims, given && !wname.startsWith(CONST_PREFIX) ? givenWeight(given, wname, dims) : init()));
+  };
+  const w = (wname: string, dims: number[]) => param(wname, dims, () => normal(rng, dims));
+  const fill = (wname: string, dims: number[], value: number) => param(wname, dims, () => new Float32Array(size(dims)).fill(value));
   const ints = (cname: string, values: number[], dims = [values.length]) =>
     g.init(tensorFromInt64(cname, dims, values.map((v) => BigInt(v))));
   const scalar = (cname: string, value: number) => fill(cname, [], value);
@@ -59,11 +75,12 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
 
   for (let l = 0; l < spec.layers; l++) {
     const p = `layer${l}`;
+    const wp = `layer${weightLayer(l, spec.shareLayers)}`;
     const ln = (n: string, input: string) =>
-      g.op(`${p}/${n}`, 'LayerNormalization', [input, fill(`${p}/${n}/scale`, [spec.hidden], 1), fill(`${p}/${n}/bias`, [spec.hidden], 0)], { axis: -1, epsilon: { float: 1e-5 } });
+      g.op(`${p}/${n}`, 'LayerNormalization', [input, fill(`${wp}/${n}/scale`, [spec.hidden], 1), fill(`${wp}/${n}/bias`, [spec.hidden], 0)], { axis: -1, epsilon: { float: 1e-5 } });
     const dense = (n: string, input: string, inDim: number, outDim: number) => {
-      const mm = g.op(`${p}/${n}`, 'MatMul', [input, w(`${p}/${n}/weight`, [inDim, outDim])]);
-      return g.op(`${p}/${n}_bias`, 'Add', [mm, fill(`${p}/${n}/bias`, [outDim], 0)]);
+      const mm = g.op(`${p}/${n}`, 'MatMul', [input, w(`${wp}/${n}/weight`, [inDim, outDim])]);
+      return g.op(`${p}/${n}_bias`, 'Add', [mm, fill(`${wp}/${n}/bias`, [outDim], 0)]);
     };
 
     // Attention block.
@@ -138,8 +155,32 @@ function paddingMask(g: GraphBuilder, attentionMask: string, ints: IntsFn, scala
   return g.op('mask/padding', 'Unsqueeze', [additive, ints('const/mask_axes', [1, 2])]);
 }
 
+function size(dims: number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+function givenWeight(weights: ReadonlyMap<string, Float32Array>, name: string, dims: number[]): Float32Array {
+  const data = weights.get(name);
+  if (!data) throw new TwbError('usage', `weights: "${name}" [${dims.join(', ')}] is missing`);
+  if (data.length !== size(dims)) throw new TwbError('usage', `weights: "${name}" has ${data.length} values, expected ${size(dims)} for [${dims.join(', ')}]`);
+  return data;
+}
+
+/**
+ * The initial float weights of a spec and seed, by initializer name: exactly what the ONNX builder
+ * writes, so the tfjs model starts from the same point and the two can be compared.
+ */
+export function initialWeights(spec: TransformerSpec, seed = 0): Map<string, Float32Array> {
+  const model = buildTransformer(spec, { seed });
+  const out = new Map<string, Float32Array>();
+  for (const t of model.graph.initializer) {
+    if (t.dataType === DataType.FLOAT && !t.name.startsWith(CONST_PREFIX)) out.set(t.name, readFloat32(t));
+  }
+  return out;
+}
+
 function normal(rng: Rng, dims: number[]): Float32Array {
-  const out = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const out = new Float32Array(size(dims));
   for (let i = 0; i < out.length; i++) out[i] = rng.normal() * INIT_STD;
   return out;
 }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as OrtTypes from 'onnxruntime-node';
+import { missingVulkanLoader } from './vulkan';
 import { TwbError, choices } from '../util/errors';
 import { classifyOrtError } from './ort-errors';
 import { FeedTensor } from './feeds';
@@ -195,11 +196,7 @@ function missingPrerequisite(name: ExecutionProvider): string | undefined {
     const found = findFile(bin, lib, 5);
     return found ? undefined : `the CUDA add-on (${lib}) is not installed with onnxruntime-node`;
   }
-  if (name === 'webgpu' && process.platform === 'linux') {
-    const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu'];
-    const found = dirs.some((d) => d && fs.existsSync(path.join(d, 'libvulkan.so.1')));
-    return found ? undefined : 'no Vulkan loader (libvulkan.so.1) found, so WebGPU has no adapter';
-  }
+  if (name === 'webgpu') return missingVulkanLoader();
   return undefined;
 }
 
