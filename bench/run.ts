@@ -9,6 +9,8 @@
  *  (e) compression: INT8 dynamic speedup and size against fp32 on builtin:tiny-bert at batch 8 and
  *      on a realdata BERT (anchor: ONNX Runtime's own dynamic INT8 on BERT, ~1.6× on AVX2, 4×
  *      smaller), plus static INT8, INT4, fp16 and head pruning (bench/quant.ts)
+ *  (f) training: tfjs step time against PyTorch on the CPU for the same configuration, and
+ *      tokens/s per tfjs backend (bench/train.ts)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';
@@ -26,6 +28,7 @@ import { percentile } from '../engine/src/util/stats';
 import { InferenceRun } from '../engine/src/schema/run';
 import { BenchRow, runTimelineBench } from './timeline';
 import { runQuantBench } from './quant';
+import { runTrainBench } from './train';
 
 const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
@@ -126,6 +129,7 @@ async function main(): Promise<void> {
 
   rows.push(...(await runTimelineBench()));
   rows.push(...(await runQuantBench()));
+  rows.push(...(await runTrainBench()));
 
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
   console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);

@@ -1,14 +1,16 @@
 // Builds every bundle into dist/:
 //   twb.js            the CLI (node)              engine-server.js  the engine child process (node)
 //   extension.js      the VS Code extension host  webview/main.js   the webview app (browser) + main.css
-// onnxruntime-node stays external (a native module); vscode is provided by the editor.
+// onnxruntime-node stays external (a native module); vscode is provided by the editor. tfjs's
+// JavaScript is bundled; its .wasm binaries are copied to dist/tfjs; the optional native tfjs
+// backends and Dawn (`webgpu`) stay external and are loaded only when installed.
 // `--watch` rebuilds on change.
 import { context } from 'esbuild';
-import { chmodSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { webviewBuildOptions } from './build-config.mjs';
 
 const watch = process.argv.includes('--watch');
-const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['onnxruntime-node', 'vscode'] };
+const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', external: ['onnxruntime-node', 'vscode', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'webgpu', '*.wasm'] };
 
 const targets = [
   { ...node, entryPoints: { twb: 'engine/src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
@@ -26,3 +28,8 @@ for (const t of targets) {
   }
 }
 if (existsSync('dist/twb.js')) chmodSync('dist/twb.js', 0o755);
+
+// The wasm backend loads its binaries from next to the bundle (engine/src/runtime/tfjs.ts wasmDir).
+const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+mkdirSync('dist/tfjs', { recursive: true });
+for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm'))) copyFileSync(`${wasmSrc}/${f}`, `dist/tfjs/${f}`);

@@ -4,32 +4,29 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { renderCompressionReport, renderRunReport } from './export/html-report';
+import { renderDocumentReport } from './export/html-report';
 import { parseDocumentJson } from './schema/validate-document';
 import { formatOptions, OptionSpec, parseArgs, ParsedArgs } from './cli/args';
+import { CliIO, keepDocument } from './cli/io';
+import { SWEEP_OPTIONS, sweepCommand, TRAIN_OPTIONS, trainCommand, VARIANT_OPTIONS } from './cli/train-command';
 import { formatRunReport } from './cli/report';
 import { formatCompressionReport } from './cli/compress-report';
 import { compressModel, CompressProgress, CompressRequest, defaultCompressDeps } from './compress/lab';
-import { PRESETS, BUILTIN_PREFIX, isBuiltinRef, presetSpec } from './model/spec';
+import { PRESETS, BUILTIN_PREFIX, isBuiltinRef } from './model/spec';
 import { buildTransformer } from './model/transformer';
 import { encodeModel } from './onnx/codec';
+import { summarizeModel } from './onnx/summary';
 import { probeModelBytes } from './model/probe';
+import { builtinSpec, variantOf } from './profile/model-source';
 import { defaultDeps, profileInference, ProfileProgress } from './profile/profiler';
 import { ProfileRequest } from './schema/config';
 import { parseDimAssignment } from './runtime/dims';
 import { providerStatuses } from './runtime/ort';
 import { TwbError } from './util/errors';
 import { writeFileAtomic } from './util/atomic-write';
-import { formatBytes } from './util/format';
+import { formatBytes, formatCount } from './util/format';
 import { version } from '../../package.json';
 
-export interface CliIO {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Shows a transient status line (a terminal redraws it in place); null clears it. */
-  status: (line: string | null) => void;
-  cwd: string;
-}
 
 
 const PROFILE_OPTIONS: Record<string, OptionSpec> = {
@@ -44,6 +41,7 @@ const PROFILE_OPTIONS: Record<string, OptionSpec> = {
   runs: { kind: 'int', arg: 'N', help: 'unprofiled runs timed for latency (default 30)' },
   'profiled-runs': { kind: 'int', arg: 'N', help: 'runs recorded by the ORT profiler (default 10)' },
   seed: { kind: 'int', arg: 'N', help: 'seed for input data and built-in weights (default 0)' },
+  ...VARIANT_OPTIONS,
   json: { kind: 'string', arg: 'FILE', help: 'write the Run document (JSON) to FILE' },
   save: { kind: 'flag', help: 'also keep the run in .twb/runs/ of the current folder' },
   top: { kind: 'int', arg: 'N', help: 'rows in the printed tables (default 15)' },
@@ -54,6 +52,7 @@ const PROFILE_OPTIONS: Record<string, OptionSpec> = {
 const MODEL_OPTIONS: Record<string, OptionSpec> = {
   out: { kind: 'string', arg: 'FILE.onnx', help: 'where to write the model (required)' },
   seed: { kind: 'int', arg: 'N', help: 'weight-init seed (default 0); same seed, same bytes' },
+  ...VARIANT_OPTIONS,
   debug: { kind: 'flag', help: 'print stack traces of failures' },
 };
 
@@ -105,7 +104,9 @@ function usage(): string {
     'Usage:',
     '  twb profile <model.onnx | builtin:NAME> [options]   profile inference with ONNX Runtime',
     '  twb model builtin:NAME --out FILE.onnx [--seed N]    write a built-in transformer as ONNX',
-    '  twb report <run.json> [--out FILE.html]              self-contained HTML report of a run or a quantize/prune report',
+    '  twb train builtin:NAME [--task T | --text FILE]      train with TensorFlow.js and profile each step',
+    '  twb sweep builtin:NAME [--variants LIST]             compare attention variants and sharing over sequence lengths',
+    '  twb report <file.json> [--out FILE.html]             self-contained HTML report of any result written with --json',
     '  twb quantize <model> --mode MODE --out FILE.onnx    quantize, then measure size, speed and error',
     '  twb prune <model> --method METHOD --amount X --out FILE.onnx   prune, then measure the same',
     '  twb eps                                              list execution providers and whether they work here',
@@ -118,6 +119,12 @@ function usage(): string {
     '',
     'twb model options:',
     formatOptions(MODEL_OPTIONS),
+    '',
+    'twb train options (defaults fit the task: see the printed config):',
+    formatOptions(TRAIN_OPTIONS),
+    '',
+    'twb sweep options:',
+    formatOptions(SWEEP_OPTIONS),
     '',
     'twb quantize options:',
     formatOptions(QUANTIZE_OPTIONS),
@@ -147,6 +154,10 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         return await profileCommand(parseArgs(rest, PROFILE_OPTIONS, 'profile'), io, signal);
       case 'model':
         return await modelCommand(parseArgs(rest, MODEL_OPTIONS, 'model'), io);
+      case 'train':
+        return await trainCommand(parseArgs(rest, TRAIN_OPTIONS, 'train'), io, signal);
+      case 'sweep':
+        return await sweepCommand(parseArgs(rest, SWEEP_OPTIONS, 'sweep'), io, signal);
       case 'report':
         return await reportCommand(parseArgs(rest, REPORT_OPTIONS, 'report'), io);
       case 'quantize':
@@ -157,7 +168,7 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         parseArgs(rest, EPS_OPTIONS, 'eps');
         return await epsCommand(io);
       default:
-        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help`);
+        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep`);
     }
   } catch (e) {
     return reportFailure(e, io, debug);
@@ -202,6 +213,8 @@ async function profileCommand(args: ParsedArgs, io: CliIO, signal?: AbortSignal)
     runs: o.runs as number | undefined,
     profiledRuns: o['profiled-runs'] as number | undefined,
     seed: o.seed as number | undefined,
+    attention: o.attention as string | undefined,
+    shareLayers: o['share-layers'] as string | undefined,
   };
   const onProgress = o.quiet ? undefined : (p: ProfileProgress) => io.status(p.message);
   let run;
@@ -215,21 +228,6 @@ async function profileCommand(args: ParsedArgs, io: CliIO, signal?: AbortSignal)
   return 0;
 }
 
-/** Writes a result to --json FILE and, with --save, to .twb/runs/<id>.json of the current folder. */
-async function keepDocument(doc: { id: string }, o: ParsedArgs['options'], io: CliIO, noun: string): Promise<void> {
-  const json = JSON.stringify(doc, null, 1);
-  if (o.json) {
-    const file = path.resolve(io.cwd, o.json as string);
-    await writeFileAtomic(file, json);
-    io.stdout(`${noun} written to ${file}`);
-  }
-  if (o.save) {
-    const file = path.join(io.cwd, '.twb', 'runs', `${doc.id}.json`);
-    await writeFileAtomic(file, json);
-    io.stdout(`${noun.trim()} kept in ${file}`);
-  }
-}
-
 async function modelCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   const [ref, ...extra] = args.positionals;
   if (!ref) throw new TwbError('usage', 'twb model needs a built-in model name, e.g. builtin:tiny-gpt');
@@ -237,16 +235,18 @@ async function modelCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   if (!isBuiltinRef(ref)) throw new TwbError('usage', `twb model writes built-in models only; "${ref}" does not start with ${BUILTIN_PREFIX}`);
   const out = args.options.out as string | undefined;
   if (!out) throw new TwbError('usage', 'twb model needs --out FILE.onnx');
-  const spec = presetSpec(ref);
-  const bytes = encodeModel(buildTransformer(spec, { seed: (args.options.seed as number | undefined) ?? 0, name: ref.slice(BUILTIN_PREFIX.length) }));
+  const spec = builtinSpec(ref, { attention: args.options.attention as string | undefined, shareLayers: args.options['share-layers'] as string | undefined });
+  const model = buildTransformer(spec, { seed: (args.options.seed as number | undefined) ?? 0, name: ref.slice(BUILTIN_PREFIX.length) });
+  const bytes = encodeModel(model);
   const file = path.resolve(io.cwd, out);
   await writeFileAtomic(file, bytes);
-  io.stdout(`Wrote ${ref} (${spec.kind}, ${spec.layers} layers, hidden ${spec.hidden}) to ${file}: ${formatBytes(bytes.length)}`);
+  const { attention, shareLayers } = variantOf(spec);
+  io.stdout(`Wrote ${ref} (${spec.kind}, ${spec.layers} layers, hidden ${spec.hidden}, attention ${attention}, share-layers ${shareLayers}; ${formatCount(summarizeModel(model).params)} params) to ${file}: ${formatBytes(bytes.length)}`);
   return 0;
 }
 
 async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
-  if (args.positionals.length !== 1) throw new TwbError('usage', 'twb report needs one Run document (the JSON written by twb profile --json)');
+  if (args.positionals.length !== 1) throw new TwbError('usage', 'twb report needs one result document (the JSON written by twb profile, train, sweep, quantize or prune with --json)');
   const input = path.resolve(io.cwd, args.positionals[0]);
   let text: string;
   try {
@@ -258,10 +258,10 @@ async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
   try {
     doc = parseDocumentJson(text);
   } catch (e) {
-    throw new TwbError('io', `"${args.positionals[0]}": ${(e as Error).message}`, 'twb report reads the JSON that twb profile, quantize or prune write with --json.');
+    throw new TwbError('io', `"${args.positionals[0]}": ${(e as Error).message}`, 'twb report reads the JSON that twb profile, train, sweep, quantize or prune write with --json.');
   }
   const out = path.resolve(io.cwd, (args.options.out as string | undefined) ?? input.replace(/\.json$/i, '') + '.html');
-  const html = doc.kind === 'inference' ? renderRunReport(doc.run) : renderCompressionReport(doc.report);
+  const html = renderDocumentReport(doc);
   await writeFileAtomic(out, html);
   io.stdout(`Report written to ${out} (${formatBytes(html.length)}; opens offline in any browser)`);
   return 0;
@@ -318,7 +318,7 @@ if (require.main === module) {
   process.on('SIGINT', () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    process.stderr.write('\ntwb: stopping after the current run (Ctrl-C again to quit now)\n');
+    process.stderr.write('\ntwb: stopping after the current run or training step (Ctrl-C again to quit now)\n');
     controller.abort();
   });
   const tty = Boolean(process.stderr.isTTY);

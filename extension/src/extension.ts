@@ -8,7 +8,9 @@ import { EngineClient } from './engine-client';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
 import { describeFailure, ProfilerService } from './profiler-service';
 import { exportReport } from './report-export';
-import { isStoredReport, modelsDir, RunStore, runsDir, StoredEntry } from './run-store';
+import { modelsDir, RunStore, runsDir, StoredEntry } from './run-store';
+import { askSweep, askTraining } from './training-prompts';
+import { TrainingService } from './training-service';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
 import { WorkbenchPanel } from './workbench-panel';
@@ -25,20 +27,23 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const store = new RunStore(() => runsDir(context), (m) => output.warn(m));
   const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
-  const profiler = new ProfilerService(engine, store, statusBar, () => compressor.busy);
+  const profiler = new ProfilerService(engine, store, statusBar, () => compressor.busy ?? trainer.busy);
   const compressor: CompressionService = new CompressionService(
     engine,
     store,
     statusBar,
     () => modelsDir(context),
     () => formFromSettings(DEFAULT_MODEL).executionProvider,
-    () => (profiler.busy ? 'A profile' : undefined),
+    () => (profiler.busy ? 'A profile' : trainer.busy),
   );
+  const trainer: TrainingService = new TrainingService(engine, store, statusBar, () => (profiler.busy ? 'A profile' : compressor.busy));
   const deps: SessionDeps = {
     profiler,
     providers: () => engine.request('providers/list', {}),
     exportReport: (run) => exportReport(engine, run),
     compress: (form, opts) => compressor.run(form, opts),
+    train: (request, opts) => trainer.train(request, opts),
+    sweep: (request) => trainer.sweep(request),
     log: (m) => output.warn(m),
   };
   const tree = new RunsTreeProvider(store);
@@ -67,6 +72,19 @@ export function activate(context: vscode.ExtensionContext): void {
       const f = describeFailure(e);
       if (f.code === 'cancelled') return output.info(`compression cancelled: ${f.message}`);
       output.error(`compression failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
+      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+    }
+  };
+
+  /** Trains or sweeps from a command: questions first, then the panel shows progress and the result. */
+  const trainIn = async (go: () => Promise<void>): Promise<void> => {
+    try {
+      trainer.checkTrusted();
+      await go();
+    } catch (e) {
+      const f = describeFailure(e);
+      if (f.code === 'cancelled') return output.info(`training cancelled: ${f.message}`);
+      output.error(`training failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
       void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
     }
   };
@@ -119,9 +137,18 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   command('quantizeModel', (uri?: vscode.Uri) => compressIn(() => askQuantization(uri instanceof vscode.Uri ? uri : undefined, activeOnnxUri())));
   command('pruneModel', (uri?: vscode.Uri) => compressIn(() => askPruning(uri instanceof vscode.Uri ? uri : undefined, activeOnnxUri())));
+  command('trainModel', () => trainIn(async () => {
+    const request = await askTraining();
+    if (request) await panel(request.model).session.train(request);
+  }));
+  command('compareVariants', () => trainIn(async () => {
+    const request = await askSweep();
+    if (request) await panel(request.model).session.sweep(request);
+  }));
   command('cancelRun', () => {
     profiler.cancel();
     compressor.cancel();
+    trainer.cancel();
   });
   command('compareRuns', async () => {
     const runs = await pickRuns('Compare two runs (pick two)', 2);
@@ -137,10 +164,22 @@ export function activate(context: vscode.ExtensionContext): void {
     }
   });
   command('openRun', async (item?: StoredEntry) => {
-    if (item && isStoredReport(item)) {
+    if (item?.kind === 'compression') {
       const p = panel(item.report.model.source);
       p.session.addCompression(item.report);
       p.session.showView('quantization');
+      return;
+    }
+    if (item?.kind === 'training') {
+      const p = panel(item.run.model);
+      p.session.addTraining(item.run);
+      p.session.showView('training');
+      return;
+    }
+    if (item?.kind === 'variants') {
+      const p = panel(item.report.model);
+      p.session.addVariants(item.report);
+      p.session.showView('variants');
       return;
     }
     const run = item?.run ?? (await pickRuns('Open which run?', 1))?.[0];

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
+import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { parseDocumentJson, WorkbenchDocument } from '../../engine/src/schema/validate-document';
 import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 
@@ -17,28 +18,23 @@ export function modelsDir(context: vscode.ExtensionContext): string {
   return path.join(path.dirname(runsDir(context)), 'models');
 }
 
-/** An inference run file with its validated document. */
-export interface StoredRun {
-  file: string;
-  run: InferenceRun;
-}
+/** Anything kept in `.twb/runs/`: the file and its validated document. */
+export type StoredEntry = WorkbenchDocument & { file: string };
+export type StoredRun = Extract<StoredEntry, { kind: 'inference' }>;
+export type StoredReport = Extract<StoredEntry, { kind: 'compression' }>;
+export type StoredTraining = Extract<StoredEntry, { kind: 'training' }>;
+export type StoredVariants = Extract<StoredEntry, { kind: 'variants' }>;
 
-/** A compression report file (quantization or pruning) with its validated document. */
-export interface StoredReport {
-  file: string;
-  report: CompressionReport;
-}
+export const isStoredReport = (e: StoredEntry): e is StoredReport => e.kind === 'compression';
 
-/** Anything kept in `.twb/runs/`. */
-export type StoredEntry = StoredRun | StoredReport;
+/** Every kept document kind has an id and a creation time. */
+export const documentOf = (e: WorkbenchDocument): InferenceRun | CompressionReport | TrainingRun | VariantsReport => ('run' in e ? e.run : e.report);
 
-export const isStoredReport = (e: StoredEntry): e is StoredReport => 'report' in e;
-
-const createdAt = (e: StoredEntry) => (isStoredReport(e) ? e.report.createdAt : e.run.createdAt);
+const createdAt = (e: StoredEntry) => documentOf(e).createdAt;
 
 /**
- * Run documents on disk, one JSON file each (users diff and commit them): inference runs and
- * compression reports side by side, told apart by their `kind`. Files that fail validation are
+ * Run documents on disk, one JSON file each (users diff and commit them): inference runs,
+ * compression reports, training runs and variant comparisons side by side, told apart by `kind`. Files that fail validation are
  * reported and skipped, never deleted.
  */
 export class RunStore {
@@ -63,8 +59,7 @@ export class RunStore {
     for (const name of names) {
       const file = path.join(dir, name);
       try {
-        const doc = await this.read(file);
-        entries.push(doc.kind === 'inference' ? { file, run: doc.run } : { file, report: doc.report });
+        entries.push({ ...(await this.read(file)), file });
       } catch (e) {
         this.log(`skipped ${file}: ${e instanceof Error ? e.message : String(e)}`);
       }
@@ -74,7 +69,7 @@ export class RunStore {
 
   /** Inference runs only, newest first. */
   async runs(): Promise<StoredRun[]> {
-    return (await this.list()).filter((e): e is StoredRun => !isStoredReport(e));
+    return (await this.list()).filter((e): e is StoredRun => e.kind === 'inference');
   }
 
   /** Compression reports only, newest first. */
@@ -90,7 +85,7 @@ export class RunStore {
   }
 
   /** Keeps a run or a report as `<id>.json`. */
-  async save(doc: InferenceRun | CompressionReport): Promise<string> {
+  async save(doc: InferenceRun | CompressionReport | TrainingRun | VariantsReport): Promise<string> {
     const file = path.join(this.dir(), `${doc.id}.json`);
     await writeFileAtomic(file, JSON.stringify(doc, null, 1));
     this.changed.fire();

@@ -3,7 +3,8 @@ import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
 import { formatBytes, formatPercent } from '../../engine/src/util/format';
 import { jobLabel } from './compress-target';
-import { isStoredReport, RunStore, StoredEntry } from './run-store';
+import { RunStore, StoredEntry } from './run-store';
+import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 
 /** `1.42× · 31.2 dB`: a report's headline figures (speedup, output SQNR). */
 export function reportHeadline(r: CompressionReport): string {
@@ -12,7 +13,8 @@ export function reportHeadline(r: CompressionReport): string {
 
 /**
  * The "Runs" view: everything kept in `.twb/runs/`, newest first — inference runs with their p50
- * and peak memory, quantization and pruning reports with their speedup and output SQNR.
+ * and peak memory, quantization and pruning reports with their speedup and output SQNR, training
+ * runs with their accuracy and step time, variant comparisons with their variants.
  */
 export class RunsTreeProvider implements vscode.TreeDataProvider<StoredEntry> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -27,7 +29,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<StoredEntry> {
   }
 
   getTreeItem(item: StoredEntry): vscode.TreeItem {
-    const t = isStoredReport(item) ? reportItem(item.report) : runItem(item.run);
+    const t = item.kind === 'compression' ? reportItem(item.report) : item.kind === 'training' ? trainingItem(item.run) : item.kind === 'variants' ? variantsItem(item.report) : runItem(item.run);
     t.command = { command: 'transformerWorkbench.openRun', title: 'Open Run', arguments: [item] };
     return t;
   }
@@ -70,5 +72,37 @@ function reportItem(r: CompressionReport): vscode.TreeItem {
   t.tooltip = new vscode.MarkdownString(lines.join('\n'));
   t.iconPath = new vscode.ThemeIcon(r.kind === 'pruning' ? 'filter' : 'zap');
   t.contextValue = 'twbCompression';
+  return t;
+}
+
+function trainingItem(r: TrainingRun): vscode.TreeItem {
+  const last = r.accuracy[r.accuracy.length - 1];
+  const variant = `${r.variant.attention}${r.variant.shareLayers !== 'none' ? ` · share ${r.variant.shareLayers}` : ''}`;
+  const t = new vscode.TreeItem(`Training ${r.model.replace(/^builtin:/, '')} · ${r.config.task}`);
+  t.id = r.id;
+  t.description = `${last ? `acc ${formatPercent(last.value)} · ` : ''}${r.stepMs.p50.toFixed(0)} ms/step · ${variant}${r.cancelled ? ' · cancelled' : ''}`;
+  t.tooltip = new vscode.MarkdownString(
+    [
+      `**Training ${r.model}** on ${r.config.task} — ${new Date(r.createdAt).toLocaleString()}`,
+      `- ${variant}, ${r.params.toLocaleString()} parameters, backend ${r.backend}`,
+      `- ${r.config.steps} steps of batch ${r.config.batch} × seq ${r.config.seq}; step p50 ${r.stepMs.p50.toFixed(1)} ms · ${Math.round(r.tokensPerSecond)} tokens/s`,
+      `- ${r.accuracyMetric}: ${last ? formatPercent(last.value) : 'not evaluated'}${r.accuracyBar !== undefined ? ` (bar ${formatPercent(r.accuracyBar)})` : ''}`,
+      `- peak memory ${formatBytes(r.memory.peakBytes)}`,
+    ].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('mortar-board');
+  t.contextValue = 'twbTraining';
+  return t;
+}
+
+function variantsItem(r: VariantsReport): vscode.TreeItem {
+  const t = new vscode.TreeItem(`Variants of ${r.model.replace(/^builtin:/, '')}`);
+  t.id = r.id;
+  t.description = r.variants.map((v) => v.label).join(', ');
+  t.tooltip = new vscode.MarkdownString(
+    [`**Structural variants of ${r.model}** — ${new Date(r.createdAt).toLocaleString()}`, `- seq ${r.config.seqs.join(', ')} · batch ${r.config.batch} · backend ${r.backend}`, ...r.variants.map((v) => `- ${v.label}: ${v.error ?? `${v.stepMs.toFixed(0)} ms/step, peak ${formatBytes(v.peakBytes)}`}`)].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('split-horizontal');
+  t.contextValue = 'twbVariants';
   return t;
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { RunForm } from '../../engine/src/protocol/webview';
 import { defaultConfig } from '../../engine/src/schema/config';
+import type { BackendChoice } from '../../engine/src/runtime/tfjs';
 
 export const SECTION = 'transformerWorkbench';
 
@@ -21,4 +22,11 @@ export function formFromSettings(model: string): RunForm {
     runs: c.get<number>('runs', d.runs),
     profiledRuns: c.get<number>('profiledRuns', d.profiledRuns),
   };
+}
+
+/** Training settings applied to every Train / Compare Variants command. */
+export function trainSettings(): { steps?: number; backend: BackendChoice; seqs: number[] } {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const steps = c.get<number>('train.steps', 0);
+  return { ...(steps > 0 ? { steps } : {}), backend: c.get<BackendChoice>('train.backend', 'auto'), seqs: c.get<number[]>('sweep.sequenceLengths', [64, 128, 256, 512, 1024]) };
 }

@@ -1,8 +1,11 @@
 import * as vscode from 'vscode';
-import { Envelope, parseEnvelope } from '../../engine/src/protocol/envelope';
+import { Envelope, ErrorValue, parseEnvelope } from '../../engine/src/protocol/envelope';
 import { CompressForm, HostEvents, RunForm, SessionMode, validateWebviewEvent, validateWebviewRequest, ViewId } from '../../engine/src/protocol/webview';
 import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
+import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
+import type { SweepRequest, TrainRequest } from '../../engine/src/train/request';
+import type { TrainJobOptions } from './training-service';
 import type { CompressProgressEvent } from './compress-service';
 import { toErrorValue } from '../../engine/src/util/errors';
 import { describeFailure, ProfilerService } from './profiler-service';
@@ -14,7 +17,16 @@ export interface SessionDeps {
   exportReport: (run: InferenceRun) => Promise<string | null>;
   /** Quantizes or prunes as the form says (output file, overwrite question, trust: the service's). */
   compress: (form: CompressForm, opts: { signal?: AbortSignal; onProgress?: (p: CompressProgressEvent) => void }) => Promise<CompressionReport>;
+  train: (request: TrainRequest, opts: TrainJobOptions) => Promise<TrainingRun>;
+  sweep: (request: SweepRequest) => Promise<VariantsReport>;
   log: (message: string) => void;
+}
+
+/** Puts `doc` last (the one shown), replacing an earlier copy with the same id. */
+function upsert<T extends { id: string }>(list: T[], doc: T): void {
+  const i = list.findIndex((d) => d.id === doc.id);
+  if (i >= 0) list.splice(i, 1);
+  list.push(doc);
 }
 
 /** Request id used in `run/progress` for runs the host started (commands), not the webview. */
@@ -29,6 +41,8 @@ export class WorkbenchSession implements vscode.Disposable {
   private ready = false;
   private readonly runs: InferenceRun[] = [];
   private readonly compressions: CompressionReport[] = [];
+  private readonly trainings: TrainingRun[] = [];
+  private readonly variants: VariantsReport[] = [];
   private readonly inflight = new Map<number, AbortController>();
   private pendingView: ViewId | undefined;
   private pendingCompare: HostEvents['compare/show'] | undefined;
@@ -64,10 +78,46 @@ export class WorkbenchSession implements vscode.Disposable {
 
   /** A quantization or pruning report joins the Quantization view and becomes the one shown there. */
   addCompression(report: CompressionReport): void {
-    const i = this.compressions.findIndex((r) => r.id === report.id);
-    if (i >= 0) this.compressions.splice(i, 1);
-    this.compressions.push(report);
+    upsert(this.compressions, report);
     if (this.ready) this.post('compress/added', { report });
+  }
+
+  /** A training run joins the Training view and becomes the one shown there. */
+  addTraining(run: TrainingRun): void {
+    upsert(this.trainings, run);
+    if (this.ready) this.post('training/added', { run });
+  }
+
+  /** A variants comparison joins the Variants view and becomes the one shown there. */
+  addVariants(report: VariantsReport): void {
+    upsert(this.variants, report);
+    if (this.ready) this.post('variants/added', { report });
+  }
+
+  /** Trains on behalf of a command; the Training view draws the curves live. */
+  async train(request: TrainRequest): Promise<TrainingRun> {
+    this.showView('training');
+    const jobId = `job-${Date.now()}`;
+    const variant = `${request.attention ?? 'dense'}${request.shareLayers && request.shareLayers !== 'none' ? ` · share ${request.shareLayers}` : ''}`;
+    let run: TrainingRun;
+    try {
+      run = await this.deps.train(request, {
+        onTrainProgress: (p) => this.ready && this.post('training/progress', { jobId, model: request.model, variant, step: p.step, steps: p.steps, message: p.message, ...(p.loss !== undefined ? { loss: p.loss } : {}), ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}) }),
+      });
+    } catch (e) {
+      if (this.ready) this.post('training/ended', { jobId, error: describeFailure(e) as ErrorValue });
+      throw e;
+    }
+    this.addTraining(run);
+    return run;
+  }
+
+  /** Sweeps variants on behalf of a command; the result opens in the Variants view. */
+  async sweep(request: SweepRequest): Promise<VariantsReport> {
+    this.showView('variants');
+    const report = await this.deps.sweep(request);
+    this.addVariants(report);
+    return report;
   }
 
   /** Compresses `form` on behalf of a command, showing progress in this webview's Quantization view. */
@@ -150,7 +200,7 @@ export class WorkbenchSession implements vscode.Disposable {
   private async sendInit(): Promise<void> {
     this.ready = true;
     const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
-    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
     if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
   }
 

@@ -16,6 +16,8 @@ import { answerSaveDialog, AppFrame, expectRestrictedMode, pickQuickItem, quickO
 const OUT = path.join(REPO_ROOT, 'test-output', 'e2e');
 const REAL_MODEL = path.resolve(REPO_ROOT, '../shared/realdata/onnx/optimum/tiny-distilbert-classification/model.onnx');
 const MODEL = 'builtin:tiny-gpt';
+/** Steps of the training e2e test (the `transformerWorkbench.train.steps` setting of the sandbox). */
+const TRAIN_STEPS = 6;
 const UNTRUSTED_TEXT = 'Running models is disabled in untrusted workspaces.';
 
 /** Each view's tab label, and text its content shows once rendered with the tiny-gpt run. */
@@ -241,6 +243,36 @@ test('Quantize Model… on builtin:tiny-bert keeps a report, writes the model an
     await row.first().waitFor({ timeout: 30_000 });
     assert.match(await row.first().innerText(), /\d+\.\d\d× · \d+\.\d dB/);
     await p.screenshot({ path: shot(OUT, 'runs-view-quantization') });
+  }),
+);
+
+test('Train Built-in Model… trains builtin:tiny-bert with window attention and ALBERT sharing, keeps the run and draws the Training view', { timeout: 5 * 60_000 }, () =>
+  step('train', async () => {
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    const before = runFiles(runsDir);
+    await timed('train command', async () => {
+      await runCommand(page(), 'Transformer Workbench: Train Built-in Model…');
+      await pickQuickItem(page(), 'builtin:tiny-bert');
+      await pickQuickItem(page(), 'count-compare');
+      const attention = page().locator('.quick-input-widget input').filter({ visible: true });
+      await attention.fill('window:8');
+      await page().keyboard.press('Enter');
+      await pickQuickItem(page(), 'all');
+    });
+    const { frame, text } = await timed('training drawn', () =>
+      waitForApp(page(), (t) => t.includes('Training: tiny-bert') && /tokens\/s/.test(t), 'the Training view of the new run', 4 * 60_000),
+    );
+    assert.match(text, /window:8/, `the view names the variant: ${JSON.stringify(text.slice(0, 400))}`);
+    const added = runFiles(runsDir).filter((f) => !before.includes(f));
+    assert.equal(added.length, 1, `one training run kept in ${runsDir}`);
+    const run = JSON.parse(await fs.readFile(path.join(runsDir, added[0]), 'utf8'));
+    assert.equal(run.kind, 'training');
+    assert.deepEqual(run.variant, { attention: 'window:8', shareLayers: 'all' });
+    assert.equal(run.config.steps, TRAIN_STEPS, 'the train.steps setting reached the engine');
+    assert.equal(run.loss.length, TRAIN_STEPS);
+    assert.ok(run.phases.some((p: { phase: string }) => p.phase === 'backward'), 'the step profile has a backward phase');
+    await frame.locator('svg.twb-loss-curve').first().waitFor({ timeout: 10_000 });
+    await screenshotWebview(page(), frame, shot(OUT, 'training'));
   }),
 );
 

@@ -16,9 +16,11 @@ import { createQuantizationView } from './views/quantization';
 import { createRunPicker } from './views/run-picker';
 import { createTimelineView } from './views/timeline';
 import { createTogglesView } from './views/toggles';
+import { createTrainingView } from './views/training';
+import { createVariantsView } from './views/variants';
 import type { View, ViewContext } from './views/view';
 
-const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization' };
+const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', training: 'Training', variants: 'Variants' };
 
 export function startApp(app: HTMLElement): void {
   const host = createHost(window as unknown as HostWindow, () => document.getElementById('twb-boot')?.textContent ?? null, (m) => console.warn(`twb: ${m}`));
@@ -33,6 +35,8 @@ export function startApp(app: HTMLElement): void {
     toggles: createTogglesView(ctx),
     compare: createCompareView(ctx),
     quantization: createQuantizationView(ctx),
+    training: createTrainingView(ctx),
+    variants: createVariantsView(ctx),
   };
   const report = (where: string, e: unknown) => client.reportError(`${where}: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
   window.addEventListener('error', (e) => report('uncaught error', e.error ?? e.message));
@@ -67,7 +71,7 @@ export function startApp(app: HTMLElement): void {
 
   store.subscribe((s, prev) => {
     if (!s.session) return;
-    // The tab set depends on the mode and, in a report, on whether it carries compression reports.
+    // The tab set depends on the mode and, outside the profiler panel, on which documents it carries.
     if (!prev.session || s.session.mode !== prev.session.mode || viewsOf(s).join() !== tabViews.join()) {
       buildTabs(s);
       if (active) views[active].unmount();

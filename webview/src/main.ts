@@ -1,5 +1,6 @@
 /** Entry point of the workbench webview bundle (dist/webview/main.js + main.css). */
 import '../../media/webview.css';
+import './styles/training.css';
 import './components';
 import { startApp } from './app';
 

@@ -5,7 +5,10 @@
 import { VIEW_IDS, type HostEvents } from '../../engine/src/protocol/webview';
 import type { InferenceRun } from '../../engine/src/schema/run';
 import type { CompressionReport } from '../../engine/src/schema/compression';
+import type { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
+import type { ErrorValue } from '../../engine/src/protocol/envelope';
 import { validateCompressionReport } from '../../engine/src/schema/validate-compression';
+import { validateTrainingRun, validateVariantsReport } from '../../engine/src/schema/validate-training';
 
 export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
 
@@ -41,15 +44,37 @@ export function runProblem(v: unknown): string | undefined {
   return undefined;
 }
 
-/** Why `v` is not a usable compression report (the full schema check), or undefined when it is. */
-export function compressionProblem(v: unknown): string | undefined {
+/** Why `validate` rejects `v`, or undefined when it accepts it. */
+function problemOf(validate: (v: unknown) => unknown, v: unknown): string | undefined {
   try {
-    validateCompressionReport(v);
+    validate(v);
     return undefined;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
 }
+
+/** Why `v` is not a usable compression report (the full schema check), or undefined when it is. */
+export const compressionProblem = (v: unknown): string | undefined => problemOf(validateCompressionReport, v);
+
+/** Why `v` is not a usable training run (the full schema check), or undefined when it is. */
+export const trainingProblem = (v: unknown): string | undefined => problemOf(validateTrainingRun, v);
+
+/** Why `v` is not a usable variants comparison (the full schema check), or undefined when it is. */
+export const variantsProblem = (v: unknown): string | undefined => problemOf(validateVariantsReport, v);
+
+/** Why an optional list of documents in `session/init` is unusable, or undefined when every one passes. */
+function listProblem(name: string, list: unknown, problem: (v: unknown) => string | undefined): string | undefined {
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list)) return `session/init: ${name} is not an array`;
+  for (const d of list) {
+    const p = problem(d);
+    if (p) return `session/init: ${p}`;
+  }
+  return undefined;
+}
+
+const optNum = (v: unknown): v is number | undefined => v === undefined || isNum(v);
 
 /** The event typed, or why its params are unusable. */
 export function parseHostEvent(event: string, params: unknown): HostEvent | string {
@@ -64,13 +89,8 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
         const p = runProblem(r);
         if (p) return `session/init: ${p}`;
       }
-      if (params.compressions !== undefined) {
-        if (!Array.isArray(params.compressions)) return 'session/init: compressions is not an array';
-        for (const c of params.compressions) {
-          const p = compressionProblem(c);
-          if (p) return `session/init: ${p}`;
-        }
-      }
+      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem);
+      if (docs) return docs;
       if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
       if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
       if (params.view !== undefined && !(VIEW_IDS as readonly unknown[]).includes(params.view)) return `session/init: unknown view ${JSON.stringify(params.view)}`;
@@ -83,6 +103,26 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
     case 'compress/added': {
       const p = compressionProblem(params.report);
       return p ? `compress/added: ${p}` : { event, params: { report: params.report as CompressionReport } };
+    }
+    case 'training/added': {
+      const p = trainingProblem(params.run);
+      return p ? `training/added: ${p}` : { event, params: { run: params.run as TrainingRun } };
+    }
+    case 'variants/added': {
+      const p = variantsProblem(params.report);
+      return p ? `variants/added: ${p}` : { event, params: { report: params.report as VariantsReport } };
+    }
+    case 'training/progress': {
+      const { jobId, model, variant, step, steps, loss, accuracy, message } = params;
+      if (!isStr(jobId) || !isStr(model) || !isStr(variant) || !isStr(message) || !isNum(step) || !isNum(steps)) return 'training/progress: jobId, model, variant, step, steps or message is missing';
+      if (!optNum(loss) || !optNum(accuracy)) return 'training/progress: loss and accuracy must be finite numbers when present';
+      return { event, params: { jobId, model, variant, step, steps, message, ...(loss !== undefined ? { loss } : {}), ...(accuracy !== undefined ? { accuracy } : {}) } };
+    }
+    case 'training/ended': {
+      const { jobId, error } = params;
+      const err = error as Record<string, unknown> | undefined;
+      if (!isStr(jobId) || !err || typeof err !== 'object' || !isStr(err.code) || !isStr(err.message)) return 'training/ended: jobId or error {code, message} is missing';
+      return { event, params: { jobId, error: { code: err.code, message: err.message, ...(isStr(err.hint) ? { hint: err.hint } : {}) } as ErrorValue } };
     }
     case 'run/progress':
       if (!isNum(params.requestId) || !isStr(params.message) || !isNum(params.done) || !isNum(params.total)) return 'run/progress: requestId, done, total or message is missing';

@@ -6,6 +6,7 @@ import type { ErrorValue } from '../../engine/src/protocol/envelope';
 import { VIEW_IDS, type HostEvents, type RunForm, type SessionMode, type ViewId } from '../../engine/src/protocol/webview';
 import type { InferenceRun } from '../../engine/src/schema/run';
 import type { CompressionReport } from '../../engine/src/schema/compression';
+import type { StepValue, TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { defaultComparePair } from './charts/compare';
 import type { HostEvent } from './messages';
 
@@ -29,7 +30,22 @@ export interface Notice {
   hint?: string;
 }
 
-export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions'>;
+/** A training job the host started from a command, drawn live until its run arrives. */
+export interface LiveTraining {
+  jobId: string;
+  model: string;
+  variant: string;
+  step: number;
+  steps: number;
+  message: string;
+  /** Loss and held-out accuracy points received so far, by step. */
+  loss: StepValue[];
+  accuracy: StepValue[];
+  /** Set when the job ended without a run: why (failure, or cancellation before any step). */
+  ended?: Notice;
+}
+
+export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants'>;
 
 export interface AppState {
   /** Undefined until `session/init` arrives. */
@@ -41,6 +57,16 @@ export interface AppState {
   compressions: CompressionReport[];
   /** Report the Quantization view shows. */
   selectedReportId?: string;
+  /** Training runs, oldest first. */
+  trainings: TrainingRun[];
+  /** Run the Training view shows. */
+  selectedTrainingId?: string;
+  /** The training job under way, if the host reports one. */
+  liveTraining?: LiveTraining;
+  /** Variant comparisons, oldest first. */
+  variantReports: VariantsReport[];
+  /** Comparison the Variants view shows. */
+  selectedVariantsId?: string;
   view: ViewId;
   form: RunForm;
   /** Runs in the Compare view; `explicit` once the user or host picked them. */
@@ -53,24 +79,70 @@ export interface AppState {
 export const INITIAL_FORM: RunForm = { model: '', executionProvider: 'cpu', threads: 0, optLevel: 'all', batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
 
 export function initialState(): AppState {
-  return { runs: [], compressions: [], view: 'overview', form: INITIAL_FORM };
+  return { runs: [], compressions: [], trainings: [], variantReports: [], view: 'overview', form: INITIAL_FORM };
 }
 
 /**
  * Views offered in a mode: the offline report cannot run anything, so it has no Toggles, and it has
- * a Quantization view only when it carries compression reports.
+ * a Quantization view only when it carries compression reports. Training and Variants concern the
+ * built-in models, not an opened .onnx file: outside the profiler panel they appear only with data.
  */
-export function viewsFor(mode: SessionMode, hasCompressions = false): ViewId[] {
-  return VIEW_IDS.filter((v) => !(mode === 'report' && (v === 'toggles' || (v === 'quantization' && !hasCompressions))));
+export function viewsFor(mode: SessionMode, hasCompressions = false, hasTrainings = false, hasVariants = false): ViewId[] {
+  return VIEW_IDS.filter((v) => {
+    if (v === 'toggles') return mode !== 'report';
+    if (v === 'quantization') return mode !== 'report' || hasCompressions;
+    if (v === 'training') return mode === 'profiler' || hasTrainings;
+    if (v === 'variants') return mode === 'profiler' || hasVariants;
+    return true;
+  });
 }
 
 /** The views of the current state (see `viewsFor`). */
-export function viewsOf(s: Pick<AppState, 'session' | 'compressions'>): ViewId[] {
-  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0);
+export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports'>): ViewId[] {
+  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0, s.trainings.length > 0 || !!s.liveTraining, s.variantReports.length > 0);
 }
 
 export function selectedReport(s: AppState): CompressionReport | undefined {
   return s.compressions.find((r) => r.id === s.selectedReportId) ?? s.compressions[s.compressions.length - 1];
+}
+
+export function selectedTraining(s: AppState): TrainingRun | undefined {
+  return s.trainings.find((r) => r.id === s.selectedTrainingId) ?? s.trainings[s.trainings.length - 1];
+}
+
+export function selectedVariants(s: AppState): VariantsReport | undefined {
+  return s.variantReports.find((r) => r.id === s.selectedVariantsId) ?? s.variantReports[s.variantReports.length - 1];
+}
+
+/** Id of the document to keep selected after a new list arrives: the current one if still there, else the newest. */
+function keepSelected(current: string | undefined, docs: ReadonlyArray<{ id: string }>): string | undefined {
+  return current && docs.some((d) => d.id === current) ? current : docs[docs.length - 1]?.id;
+}
+
+/** `docs` with `doc` last, replacing any document with its id. */
+function withDoc<T extends { id: string }>(docs: readonly T[], doc: T): T[] {
+  return [...docs.filter((d) => d.id !== doc.id), doc];
+}
+
+/** The live job after a `training/progress` event: a new job id starts new curves. */
+export function advanceLive(live: LiveTraining | undefined, p: HostEvents['training/progress']): LiveTraining {
+  const same = live?.jobId === p.jobId ? live : undefined;
+  const append = (points: StepValue[], value: number | undefined) => {
+    if (value === undefined) return points;
+    // A repeated step replaces its point: the host may re-send the latest figures with a new message.
+    const kept = points.length && points[points.length - 1].step >= p.step ? points.filter((q) => q.step < p.step) : points;
+    return [...kept, { step: p.step, value }];
+  };
+  return {
+    jobId: p.jobId,
+    model: p.model,
+    variant: p.variant,
+    step: p.step,
+    steps: p.steps,
+    message: p.message,
+    loss: append(same?.loss ?? [], p.loss),
+    accuracy: append(same?.accuracy ?? [], p.accuracy),
+  };
 }
 
 export function selectedRun(s: AppState): InferenceRun | undefined {
@@ -86,17 +158,19 @@ export function canRun(s: AppState): boolean {
 export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
   switch (e.event) {
     case 'session/init': {
-      const { runs, form, view, compressions = [], ...session } = e.params;
-      const views = viewsFor(session.mode, compressions.length > 0);
-      const keep = s.selectedId && runs.some((r) => r.id === s.selectedId) ? s.selectedId : runs[runs.length - 1]?.id;
-      const keepReport = s.selectedReportId && compressions.some((r) => r.id === s.selectedReportId) ? s.selectedReportId : compressions[compressions.length - 1]?.id;
+      const { runs, form, view, compressions = [], trainings = [], variants = [], ...session } = e.params;
+      const views = viewsFor(session.mode, compressions.length > 0, trainings.length > 0 || !!s.liveTraining, variants.length > 0);
       const pair = defaultComparePair(runs);
       return {
         session,
         runs: [...runs],
-        selectedId: keep,
+        selectedId: keepSelected(s.selectedId, runs),
         compressions: [...compressions],
-        selectedReportId: keepReport,
+        selectedReportId: keepSelected(s.selectedReportId, compressions),
+        trainings: [...trainings],
+        selectedTrainingId: keepSelected(s.selectedTrainingId, trainings),
+        variantReports: [...variants],
+        selectedVariantsId: keepSelected(s.selectedVariantsId, variants),
         form,
         view: view && views.includes(view) ? view : views.includes(s.view) ? s.view : 'overview',
         compare: pair ? { ...pair, explicit: false } : undefined,
@@ -115,11 +189,20 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
     case 'compress/added': {
       const report = e.params.report;
       return {
-        compressions: [...s.compressions.filter((r) => r.id !== report.id), report],
+        compressions: withDoc(s.compressions, report),
         selectedReportId: report.id,
         job: s.job?.requestId === 0 ? undefined : s.job,
       };
     }
+    case 'training/added':
+      // The finished run replaces the live job that produced it.
+      return { trainings: withDoc(s.trainings, e.params.run), selectedTrainingId: e.params.run.id, liveTraining: undefined };
+    case 'training/progress':
+      return { liveTraining: advanceLive(s.liveTraining, e.params) };
+    case 'training/ended':
+      return s.liveTraining?.jobId === e.params.jobId ? { liveTraining: { ...s.liveTraining, ended: noticeOf(e.params.error) } } : {};
+    case 'variants/added':
+      return { variantReports: withDoc(s.variantReports, e.params.report), selectedVariantsId: e.params.report.id };
     case 'run/progress': {
       const p = e.params;
       if (s.job && s.job.requestId === p.requestId) return { job: { ...s.job, phase: p.phase, done: p.done, total: p.total, message: p.message } };

@@ -2,10 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TwbError } from '../util/errors';
-import { HostEvents } from '../protocol/webview';
+import { HostEvents, RunForm } from '../protocol/webview';
 import { InferenceRun } from '../schema/run';
 import { CompressionReport } from '../schema/compression';
 import { defaultConfig } from '../schema/config';
+import { TrainingRun, VariantsReport } from '../schema/training';
+import { WorkbenchDocument } from '../schema/validate-document';
 
 export interface ReportAssets {
   /** The webview bundle (dist/webview/main.js). */
@@ -83,12 +85,43 @@ export function renderRunReport(run: InferenceRun, assets: ReportAssets = loadRe
   return renderReportHtml({ mode: 'report', trusted: false, form, providers: [], runs: [run] }, assets, `${run.model.name} — Transformer Workbench`);
 }
 
-/** The report of one quantization or pruning result, opened on the Quantization view. */
-export function renderCompressionReport(report: CompressionReport, assets: ReportAssets = loadReportAssets()): string {
+/** The run form a report shows for a document that is not an inference run: defaults, with its model. */
+function defaultForm(model: string, overrides: Partial<RunForm> = {}): RunForm {
   const { dims: _dims, seed: _seed, ...config } = defaultConfig();
   void _dims;
   void _seed;
-  const form = { ...config, executionProvider: report.env.executionProvider, threads: report.config.threads, model: report.model.source };
+  return { ...config, ...overrides, model };
+}
+
+/** The report of one quantization or pruning result, opened on the Quantization view. */
+export function renderCompressionReport(report: CompressionReport, assets: ReportAssets = loadReportAssets()): string {
+  const form = defaultForm(report.model.source, { executionProvider: report.env.executionProvider, threads: report.config.threads });
   const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form, providers: [], runs: [], compressions: [report], view: 'quantization' };
   return renderReportHtml(init, assets, `${report.model.name} ${report.config.mode} — Transformer Workbench`);
+}
+
+/** The report of one training run, opened on the Training view. */
+export function renderTrainingReport(run: TrainingRun, assets: ReportAssets = loadReportAssets()): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm(run.model), providers: [], runs: [], trainings: [run], view: 'training' };
+  return renderReportHtml(init, assets, `${run.model} trained on ${run.config.task} (${run.variant.attention}) — Transformer Workbench`);
+}
+
+/** The report of one variants comparison, opened on the Variants view. */
+export function renderVariantsReport(report: VariantsReport, assets: ReportAssets = loadReportAssets()): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm(report.model), providers: [], runs: [], variants: [report], view: 'variants' };
+  return renderReportHtml(init, assets, `${report.model} variants — Transformer Workbench`);
+}
+
+/** The report of any kept document, on the view that shows its kind. */
+export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAssets = loadReportAssets()): string {
+  switch (doc.kind) {
+    case 'inference':
+      return renderRunReport(doc.run, assets);
+    case 'compression':
+      return renderCompressionReport(doc.report, assets);
+    case 'training':
+      return renderTrainingReport(doc.run, assets);
+    case 'variants':
+      return renderVariantsReport(doc.report, assets);
+  }
 }

@@ -1,5 +1,5 @@
 import { TwbError, choices } from '../util/errors';
-import type { AttentionVariant } from './variants';
+import { AttentionVariant, validateAttention } from './variants';
 
 /** Shape of a built-in pre-LayerNorm transformer. */
 export interface TransformerSpec {
@@ -68,4 +68,5 @@ export function validateSpec(spec: TransformerSpec): void {
   if (!Number.isInteger(share) || share < 1 || share > spec.layers) throw new TwbError('usage', `spec.shareLayers must be an integer from 1 to ${spec.layers}, got ${share}`);
   const classes = spec.numClasses ?? 2;
   if (!Number.isInteger(classes) || classes < 2) throw new TwbError('usage', `spec.numClasses must be an integer ≥ 2, got ${classes}`);
+  validateAttention(spec);
 }

@@ -2,7 +2,8 @@ import { DataType, ModelProto } from '../onnx/types';
 import { readFloat32, tensorFromFloat32, tensorFromInt64 } from '../onnx/tensor-data';
 import { createRng, Rng } from '../util/rng';
 import { GraphBuilder } from './graph-builder';
-import { weightLayer } from './variants';
+import { validateAttention, weightLayer } from './variants';
+import { structuralMask } from './attention-masks';
 import { TwbError } from '../util/errors';
 import { TransformerSpec, validateSpec } from './spec';
 
@@ -15,6 +16,8 @@ const INIT_STD = 0.02;
 export const MASK_VALUE = -1e9;
 /** Initializers named so are fixed constants, not weights. */
 const CONST_PREFIX = 'const/';
+/** Salt of the Linformer projections' own random stream (see `linformer_e` below). */
+const LINFORMER_SALT = 0x11f0e5;
 
 export interface BuildOptions {
   /** Seed for the weight init; the same spec and seed give a byte-identical model. */
@@ -37,6 +40,8 @@ export interface BuildOptions {
  */
 export function buildTransformer(spec: TransformerSpec, options: BuildOptions = {}): ModelProto {
   validateSpec(spec);
+  validateAttention(spec);
+  const variant = spec.attention ?? { kind: 'dense' };
   const seed = options.seed ?? 0;
   const name = options.name ?? `${spec.kind}-${spec.layers}x${spec.hidden}`;
   const rng = createRng(seed);
@@ -51,8 +56,11 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
   };
   const w = (wname: string, dims: number[]) => param(wname, dims, () => normal(rng, dims));
   const fill = (wname: string, dims: number[], value: number) => param(wname, dims, () => new Float32Array(size(dims)).fill(value));
-  const ints = (cname: string, values: number[], dims = [values.length]) =>
-    g.init(tensorFromInt64(cname, dims, values.map((v) => BigInt(v))));
+  const ints = (cname: string, values: number[], dims = [values.length]) => {
+    if (declared.has(cname)) return cname;
+    declared.add(cname);
+    return g.init(tensorFromInt64(cname, dims, values.map((v) => BigInt(v))));
+  };
   const scalar = (cname: string, value: number) => fill(cname, [], value);
 
   const ids = g.input('input_ids', DataType.INT64, ['batch', 'sequence']);
@@ -64,7 +72,8 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
   const pos = g.op('embed/position', 'Slice', [w('embed/position/weight', [spec.maxSeq, spec.hidden]), ints('const/zero_1d', [0]), seqLen, ints('const/axis0', [0])]);
   let x = g.op('embed/add', 'Add', [tok, pos]);
 
-  const mask = spec.kind === 'decoder' ? causalMask(g, seqLen, ints) : paddingMask(g, padMask!, ints, scalar);
+  const maskOf = layerMasks(g, spec, seqLen, padMask, ints, scalar);
+  const linformerRng = createRng((seed ^ LINFORMER_SALT) >>> 0);
   const headDim = spec.hidden / spec.heads;
   const scale = scalar('const/attn_scale', 1 / Math.sqrt(headDim));
   const splitShape = ints('const/split_heads_shape', [0, 0, spec.heads, headDim]);
@@ -91,13 +100,29 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
       return g.op(`${p}/attn/${n}_transpose`, 'Transpose', [split], { perm });
     };
     const q = heads('q', [0, 2, 1, 3]); // [B, H, S, D]
-    const k = heads('k', [0, 2, 3, 1]); // [B, H, D, S]
-    const v = heads('v', [0, 2, 1, 3]); // [B, H, S, D]
-    const qk = g.op(`${p}/attn/qk_matmul`, 'MatMul', [q, k]);
-    const scaled = g.op(`${p}/attn/scale`, 'Mul', [qk, scale]);
-    const masked = g.op(`${p}/attn/mask_add`, 'Add', [scaled, mask]);
-    const probs = g.op(`${p}/attn/softmax`, 'Softmax', [masked], { axis: -1 });
-    const ctx = g.op(`${p}/attn/av_matmul`, 'MatMul', [probs, v]);
+    let ctx: string;
+    if (variant.kind === 'linformer') {
+      // E ~ N(0, 1/K): a Johnson–Lindenstrauss projection, which keeps each key and value column's
+      // norm in expectation. Drawn from its own stream of the seed so that every other weight equals
+      // the dense model's for the same seed: the variants start from the same point.
+      const e = param(`${wp}/attn/linformer_e`, [spec.maxSeq, variant.k], () => scaledNormal(linformerRng, [spec.maxSeq, variant.k], 1 / Math.sqrt(variant.k)));
+      const eT = g.op(`${p}/attn/linformer_e_t`, 'Transpose', [g.op(`${p}/attn/linformer_e_slice`, 'Slice', [e, ints('const/zero_1d', [0]), seqLen, ints('const/axis0', [0])])], { perm: [1, 0] }); // [K, S]
+      // Padded keys and values are zeroed, then projected along the sequence: [K, S]·[B, H, S, D].
+      const project = (n: 'k' | 'v') => g.op(`${p}/attn/${n}_project`, 'MatMul', [eT, g.op(`${p}/attn/${n}_keep`, 'Mul', [heads(n, [0, 2, 1, 3]), maskOf(l)])]);
+      const kp = g.op(`${p}/attn/k_project_t`, 'Transpose', [project('k')], { perm: [0, 1, 3, 2] }); // [B, H, D, K]
+      const vp = project('v'); // [B, H, K, D]
+      const scaled = g.op(`${p}/attn/scale`, 'Mul', [g.op(`${p}/attn/qk_matmul`, 'MatMul', [q, kp]), scale]);
+      const probs = g.op(`${p}/attn/softmax`, 'Softmax', [scaled], { axis: -1 });
+      ctx = g.op(`${p}/attn/av_matmul`, 'MatMul', [probs, vp]);
+    } else {
+      const k = heads('k', [0, 2, 3, 1]); // [B, H, D, S]
+      const v = heads('v', [0, 2, 1, 3]); // [B, H, S, D]
+      const qk = g.op(`${p}/attn/qk_matmul`, 'MatMul', [q, k]);
+      const scaled = g.op(`${p}/attn/scale`, 'Mul', [qk, scale]);
+      const masked = g.op(`${p}/attn/mask_add`, 'Add', [scaled, maskOf(l)]);
+      const probs = g.op(`${p}/attn/softmax`, 'Softmax', [masked], { axis: -1 });
+      ctx = g.op(`${p}/attn/av_matmul`, 'MatMul', [probs, v]);
+    }
     const merged = g.op(`${p}/attn/merge_transpose`, 'Transpose', [ctx], { perm: [0, 2, 1, 3] });
     const flat = g.op(`${p}/attn/merge_reshape`, 'Reshape', [merged, mergeShape]);
     const attnOut = dense('attn/out_proj', flat, spec.hidden, spec.hidden);
@@ -139,6 +164,39 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
 }
 
 type IntsFn = (name: string, values: number[], dims?: number[]) => string;
+type ScalarFn = (name: string, value: number) => string;
+
+/**
+ * The mask of each layer's attention: added to the scores (dense, window, BigBird) or multiplied
+ * into keys and values (Linformer, [B, 1, S, 1]). Window and BigBird run here as dense attention
+ * plus the variant's mask, baked at maxSeq and cut to [S, S] in the graph: ORT's cost therefore
+ * stays quadratic in S (the tfjs model computes only the blocks the mask keeps) and the outputs
+ * are the same. BigBird's random blocks differ per layer, so it has one mask per layer.
+ */
+function layerMasks(g: GraphBuilder, spec: TransformerSpec, seqLen: string, padMask: string | undefined, ints: IntsFn, scalar: ScalarFn): (layer: number) => string {
+  const kind = spec.attention?.kind ?? 'dense';
+  if (kind === 'linformer') {
+    const keys = keyMultiplier(g, padMask!, ints);
+    return () => keys;
+  }
+  const base = spec.kind === 'encoder' ? paddingMask(g, padMask!, ints, scalar) : kind === 'dense' ? causalMask(g, seqLen, ints) : undefined;
+  if (kind === 'dense') return () => base!;
+  const ends = g.op('mask/ends', 'Concat', [seqLen, seqLen], { axis: 0 });
+  const made = new Map<string, string>();
+  return (layer) => {
+    const suffix = kind === 'bigbird' ? `/layer${layer}` : '';
+    let out = made.get(suffix);
+    if (!out) {
+      const allowed = structuralMask(spec, layer, spec.maxSeq);
+      const values = Float32Array.from(allowed, (a) => (a ? 0 : MASK_VALUE));
+      const full = g.init(tensorFromFloat32(`const/attn_mask${suffix}`, [spec.maxSeq, spec.maxSeq], values));
+      const cut = g.op(`mask/structure${suffix}`, 'Slice', [full, ints('const/zero_2d', [0, 0]), ends, ints('const/axes_01', [0, 1])]);
+      out = base ? g.op(`mask/combined${suffix}`, 'Add', [cut, base]) : cut;
+      made.set(suffix, out);
+    }
+    return out;
+  };
+}
 
 /** [S, S] additive mask: 0 on and below the diagonal, MASK_VALUE above it. */
 function causalMask(g: GraphBuilder, seqLen: string, ints: IntsFn): string {
@@ -147,8 +205,14 @@ function causalMask(g: GraphBuilder, seqLen: string, ints: IntsFn): string {
   return g.op('mask/causal', 'Trilu', [filled, ints('const/one_i64', [1], [])], { upper: 1 });
 }
 
+/** [B, 1, S, 1] float 0/1 from attention_mask: multiplies keys and values (Linformer). */
+function keyMultiplier(g: GraphBuilder, attentionMask: string, ints: IntsFn): string {
+  const asFloat = g.op('mask/cast', 'Cast', [attentionMask], { to: DataType.FLOAT });
+  return g.op('mask/keys', 'Unsqueeze', [asFloat, ints('const/key_mask_axes', [1, 3])]);
+}
+
 /** [B, 1, 1, S] additive mask from a 0/1 attention_mask: padded keys get MASK_VALUE. */
-function paddingMask(g: GraphBuilder, attentionMask: string, ints: IntsFn, scalarF: (n: string, v: number) => string): string {
+function paddingMask(g: GraphBuilder, attentionMask: string, ints: IntsFn, scalarF: ScalarFn): string {
   const asFloat = g.op('mask/cast', 'Cast', [attentionMask], { to: DataType.FLOAT });
   const inverted = g.op('mask/invert', 'Sub', [scalarF('const/mask_one', 1), asFloat]);
   const additive = g.op('mask/scale', 'Mul', [inverted, scalarF('const/mask_value', MASK_VALUE)]);
@@ -180,7 +244,11 @@ export function initialWeights(spec: TransformerSpec, seed = 0): Map<string, Flo
 }
 
 function normal(rng: Rng, dims: number[]): Float32Array {
+  return scaledNormal(rng, dims, INIT_STD);
+}
+
+function scaledNormal(rng: Rng, dims: number[], std: number): Float32Array {
   const out = new Float32Array(size(dims));
-  for (let i = 0; i < out.length; i++) out[i] = rng.normal() * INIT_STD;
+  for (let i = 0; i < out.length; i++) out[i] = rng.normal() * std;
   return out;
 }

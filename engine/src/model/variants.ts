@@ -4,6 +4,7 @@
  * printed back to the CLI's spelling so a run records exactly what the user asked for.
  */
 import { TwbError } from '../util/errors';
+import type { TransformerSpec } from './spec';
 
 export type AttentionVariant =
   | { kind: 'dense' }
@@ -52,6 +53,33 @@ export function parseAttention(text: string | undefined): AttentionVariant {
     };
   }
   throw new TwbError('usage', `--attention "${text}" is not one of ${ATTENTION_SYNTAX}`);
+}
+
+/**
+ * Checks that a spec's attention variant fits its model; throws a usage error naming the limit.
+ * BigBird needs room for its pattern: G global, 3 neighbour and R random blocks must be fewer than
+ * the blocks of maxSeq, or a query in the middle sees every block: dense attention at a higher cost.
+ */
+export function validateAttention(spec: Pick<TransformerSpec, 'attention' | 'kind' | 'maxSeq'>): void {
+  const v = spec.attention ?? DENSE;
+  const label = `--attention ${formatAttention(v)}`;
+  if (v.kind === 'window' && v.window > spec.maxSeq) throw new TwbError('usage', `${label}: the window (${v.window}) is longer than the model's maxSeq (${spec.maxSeq})`);
+  if (v.kind === 'linformer') {
+    if (spec.kind === 'decoder') {
+      throw new TwbError('usage', `${label} works for encoders only: Linformer's projection along the sequence mixes future positions into every key, so it cannot be causal; for a decoder use dense, window:W or bigbird:W,G,R`);
+    }
+    if (v.k > spec.maxSeq) throw new TwbError('usage', `${label}: the projection length (${v.k}) is longer than the model's maxSeq (${spec.maxSeq})`);
+  }
+  if (v.kind === 'bigbird') {
+    if (v.block > spec.maxSeq) throw new TwbError('usage', `${label}: the block size (${v.block}) is longer than the model's maxSeq (${spec.maxSeq})`);
+    const blocks = Math.ceil(spec.maxSeq / v.block);
+    if (v.global + 3 + v.random >= blocks) {
+      throw new TwbError(
+        'usage',
+        `${label}: ${v.global} global + 3 neighbour + ${v.random} random blocks need fewer than the ${blocks} blocks of ${v.block} tokens in maxSeq ${spec.maxSeq}, or a query sees every block (dense attention at a higher cost); use fewer global/random blocks or a smaller block size`,
+      );
+    }
+  }
 }
 
 export function formatAttention(v: AttentionVariant | undefined): string {

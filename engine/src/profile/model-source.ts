@@ -1,7 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildTransformer } from '../model/transformer';
-import { isBuiltinRef, presetSpec } from '../model/spec';
+import { isBuiltinRef, presetSpec, TransformerSpec, validateSpec } from '../model/spec';
+import { formatAttention, formatShareLayers, parseAttention, parseShareLayers, validateAttention } from '../model/variants';
 import { decodeModel, encodeModel } from '../onnx/codec';
 import { summarizeModel } from '../onnx/summary';
 import { ModelProto } from '../onnx/types';
@@ -23,13 +24,48 @@ export interface ModelSource {
   sizeBytes: number;
 }
 
-/** Resolves `builtin:NAME` or a path; fails with a message naming the file and the problem. */
-export async function loadModelSource(ref: string, seed = 0): Promise<ModelSource> {
-  if (isBuiltinRef(ref)) {
-    const spec = presetSpec(ref);
+/** The structural options of a built-in model in the CLI's spelling (`--attention`, `--share-layers`). */
+export interface BuiltinVariant {
+  attention?: string;
+  shareLayers?: string;
+}
+
+/**
+ * The spec of `builtin:NAME` with `overrides` of its shape and a structural variant applied; throws
+ * a usage error for a model file, an unknown name or a variant that does not fit the model. Dense
+ * attention and no sharing leave the preset untouched, so the default model's bytes do not change.
+ */
+export function builtinSpec(ref: string, variant: BuiltinVariant = {}, overrides: Partial<TransformerSpec> = {}): TransformerSpec {
+  if (!isBuiltinRef(ref)) {
+    const option = variant.attention !== undefined ? '--attention' : '--share-layers';
+    throw new TwbError('usage', `${option} applies to built-in models only; "${ref}" is a model file`);
+  }
+  const preset = { ...presetSpec(ref), ...overrides };
+  const attention = parseAttention(variant.attention);
+  const share = parseShareLayers(variant.shareLayers, preset.layers);
+  const spec: TransformerSpec = { ...preset, ...(attention.kind !== 'dense' ? { attention } : {}), ...(share > 1 ? { shareLayers: share } : {}) };
+  validateSpec(spec);
+  validateAttention(spec);
+  return spec;
+}
+
+/** `attention/share` of a spec as the CLI spells them, e.g. `window:16` and `all`. */
+export function variantOf(spec: TransformerSpec): Required<BuiltinVariant> {
+  return { attention: formatAttention(spec.attention), shareLayers: formatShareLayers(spec.shareLayers, spec.layers) };
+}
+
+/**
+ * Resolves `builtin:NAME` (with an optional structural variant) or a path; fails with a message
+ * naming the file and the problem.
+ */
+export async function loadModelSource(ref: string, seed = 0, variant: BuiltinVariant = {}): Promise<ModelSource> {
+  if (isBuiltinRef(ref) || variant.attention !== undefined || variant.shareLayers !== undefined) {
+    const spec = builtinSpec(ref, variant);
     const model = buildTransformer(spec, { seed, name: ref.slice('builtin:'.length) });
     const bytes = encodeModel(model);
-    return { source: ref, name: ref, model, ortInput: bytes, sizeBytes: bytes.length };
+    const { attention, shareLayers } = variantOf(spec);
+    const suffix = [attention !== 'dense' ? attention : '', shareLayers !== 'none' ? `share:${shareLayers}` : ''].filter(Boolean).join(' ');
+    return { source: ref, name: suffix ? `${ref} ${suffix}` : ref, model, ortInput: bytes, sizeBytes: bytes.length };
   }
   const file = path.resolve(ref);
   let stat;

@@ -56,7 +56,7 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
   };
 
   progress('load', 0, 1, `loading ${req.model}`);
-  const src = await loadModelSource(req.model, req.seed);
+  const src = await loadModelSource(req.model, req.seed, req);
   const ep = req.executionProvider === 'cpu' ? 'cpu' : await requireProvider(req.executionProvider, probeModelBytes());
   const { feeds, info, resolution } = buildFeeds(src.model, { batch: req.batch, seq: req.seq, past: req.past, named: req.dims }, req.seed);
   const warnings: string[] = [];

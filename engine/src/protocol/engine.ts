@@ -5,8 +5,12 @@
 import { ProfileRequest } from '../schema/config';
 import { CompressionReport } from '../schema/compression';
 import { InferenceRun } from '../schema/run';
+import { TRAIN_TASKS, TrainingRun, VariantsReport } from '../schema/training';
 import { runConfigFields, validateRun } from '../schema/validate-run';
-import { object, optional, str, Validator } from '../schema/validate';
+import { arrayUpTo, numberIn, object, oneOf, optional, str, strUpTo, Validator } from '../schema/validate';
+import { parseAttention } from '../model/variants';
+import type { BackendChoice } from '../runtime/tfjs';
+import type { SpecOverrides, SweepProgress, SweepRequest, TrainProgress, TrainRequest } from '../train/request';
 import { TwbError } from '../util/errors';
 import { ModelSummaryView, ProviderInfo } from './webview';
 import { compressRunRequest, CompressRunRequest } from './compress';
@@ -22,6 +26,10 @@ export interface EngineRequests {
   'profile/run': { params: { request: Partial<ProfileRequest> & { model: string } }; result: InferenceRun };
   /** Quantizes or prunes a model, writes it to `request.out` and measures both; emits `compress/progress` events tagged with this request's id. */
   'compress/run': { params: { request: CompressRunRequest }; result: CompressionReport };
+  /** Trains a built-in model with TensorFlow.js; emits `train/progress` events tagged with this request's id. Cancelled: the run so far, `cancelled: true`. */
+  'train/run': { params: { request: TrainRequest }; result: TrainingRun };
+  /** Compares structural variants with a sequence-length sweep; emits `sweep/progress` events tagged with this request's id. */
+  'sweep/run': { params: { request: SweepRequest }; result: VariantsReport };
   /** Renders a self-contained HTML report of a run. */
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
@@ -39,6 +47,10 @@ export interface EngineEvents {
   'profile/progress': ProgressEvent;
   /** Progress of a `compress/run` request (phases: load, transform, write, latency, analyze, profile). */
   'compress/progress': ProgressEvent;
+  /** Progress of a `train/run` request. */
+  'train/progress': TrainProgress & { requestId: number };
+  /** Progress of a `sweep/run` request. */
+  'sweep/progress': SweepProgress & { requestId: number };
   'log/write': { level: 'info' | 'warn' | 'error'; message: string };
 }
 
@@ -52,8 +64,103 @@ const empty: Validator<Record<string, never>> = (v, at) => {
 /** Every RunConfig field optional (the engine fills defaults), the model required. */
 const profileRequest = object({
   ...Object.fromEntries(Object.entries(runConfigFields).map(([k, check]) => [k, optional(check as Validator<unknown>)])),
+  attention: optional(strUpTo(64)),
+  shareLayers: optional(strUpTo(16)),
   model: str,
 }) as unknown as Validator<Partial<ProfileRequest> & { model: string }>;
+
+// ---- train/run and sweep/run: every field checked and bounded before a job starts ----------------
+
+/** Longest path accepted, characters. */
+const MAX_PATH = 4096;
+
+function nonEmpty(max: number): Validator<string> {
+  const check = strUpTo(max);
+  return (v, at) => {
+    const s = check(v, at);
+    if (!s.trim()) throw new TwbError('io', `${at}: expected a non-empty string`);
+    return s;
+  };
+}
+
+const int = (lo: number, hi: number) => numberIn(lo, hi, true);
+
+// Typed as a record so that a backend added to BackendChoice must be added here too.
+const BACKENDS: Record<BackendChoice, true> = { auto: true, tensorflow: true, webgpu: true, wasm: true, cpu: true };
+const backend = oneOf(Object.keys(BACKENDS) as BackendChoice[]);
+
+const SHARE_LAYERS = /^(none|all|[1-9]\d{0,2})$/;
+
+/** `--attention` spelling, checked by the same parser the CLI uses; its message names the syntax. */
+const attention: Validator<string> = (v, at) => {
+  const s = strUpTo(64)(v, at);
+  try {
+    parseAttention(s);
+  } catch (e) {
+    throw new TwbError('io', `${at}: ${(e as Error).message}`);
+  }
+  return s;
+};
+
+const shareLayers: Validator<string> = (v, at) => {
+  const s = strUpTo(16)(v, at);
+  if (!SHARE_LAYERS.test(s)) throw new TwbError('io', `${at}: expected none, all or a group size N, got ${JSON.stringify(s)}`);
+  return s;
+};
+
+/** A sweep variant: an attention spelling, optionally `+share:none|all|N`. */
+const variantLabel: Validator<string> = (v, at) => {
+  const s = strUpTo(80)(v, at);
+  const [attn, share, ...rest] = s.split('+share:');
+  attention(attn, at);
+  if (rest.length > 0 || (share !== undefined && !SHARE_LAYERS.test(share))) {
+    throw new TwbError('io', `${at}: expected ATTENTION or ATTENTION+share:none|all|N, got ${JSON.stringify(s)}`);
+  }
+  return s;
+};
+
+const specOverrides = object<SpecOverrides>({
+  layers: optional(int(1, 64)),
+  hidden: optional(int(1, 8192)),
+  heads: optional(int(1, 256)),
+  ffn: optional(int(1, 65536)),
+  vocab: optional(int(2, 1 << 20)),
+  maxSeq: optional(int(1, 1 << 16)),
+});
+
+const common = {
+  model: nonEmpty(256),
+  specOverrides: optional(specOverrides),
+  task: optional(oneOf(TRAIN_TASKS)),
+  batch: optional(int(1, 4096)),
+  seq: optional(int(1, 1 << 16)),
+  seed: optional(int(0, 2 ** 32 - 1)),
+  backend: optional(backend),
+};
+
+const trainRequest = object<TrainRequest>({
+  ...common,
+  textFile: optional(nonEmpty(MAX_PATH)),
+  steps: optional(int(1, 1_000_000)),
+  lr: optional(numberIn(0, 1)),
+  warmupSteps: optional(int(0, 1_000_000)),
+  weightDecay: optional(numberIn(0, 1)),
+  clipNorm: optional(numberIn(0, 1e6)),
+  attention: optional(attention),
+  shareLayers: optional(shareLayers),
+  evalEvery: optional(int(1, 1_000_000)),
+  evalExamples: optional(int(1, 100_000)),
+  profiledSteps: optional(int(1, 100)),
+  saveOnnx: optional(nonEmpty(MAX_PATH)),
+});
+
+const sweepRequest = object<SweepRequest>({
+  ...common,
+  variants: optional(arrayUpTo(variantLabel, 32)),
+  seqs: optional(arrayUpTo(int(1, 1 << 16), 32)),
+  trainSteps: optional(int(0, 1_000_000)),
+  pointBudgetMs: optional(numberIn(1, 3_600_000)),
+});
 
 export const engineParamValidators: { [M in EngineMethod]: Validator<EngineRequests[M]['params']> } = {
   'engine/hello': empty,
@@ -61,5 +168,7 @@ export const engineParamValidators: { [M in EngineMethod]: Validator<EngineReque
   'model/summary': object({ model: str }),
   'profile/run': object({ request: profileRequest }),
   'compress/run': object({ request: compressRunRequest }),
+  'train/run': object({ request: trainRequest }),
+  'sweep/run': object({ request: sweepRequest }),
   'report/render': object({ run: (v) => validateRun(v) }),
 };

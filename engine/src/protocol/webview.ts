@@ -7,6 +7,7 @@
  */
 import type { ModelSummary } from '../onnx/summary';
 import { InferenceRun, RunConfig } from '../schema/run';
+import { TrainingRun, VariantsReport } from '../schema/training';
 import { CompressionReport } from '../schema/compression';
 import { runConfigFields } from '../schema/validate-run';
 import { object, str, Validator } from '../schema/validate';
@@ -16,7 +17,7 @@ import { compressForm, CompressForm } from './compress';
 
 export type { CompressForm } from './compress';
 
-export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization'] as const;
+export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'training', 'variants'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /** The run configuration form (Toggles view): RunConfig's fields a user sets, plus the model. */
@@ -60,6 +61,10 @@ export interface HostEvents {
     runs: InferenceRun[];
     /** Compression reports to show in the Quantization view (kept ones, or the one opened). */
     compressions?: CompressionReport[];
+    /** Training runs for the Training view (kept ones, or the one opened). */
+    trainings?: TrainingRun[];
+    /** Variant comparisons for the Variants view (kept ones, or the one opened). */
+    variants?: VariantsReport[];
     /** Model summary shown first in the custom editor. */
     summary?: ModelSummaryView;
     /** Set when the editor's file could not be read as a model. */
@@ -73,6 +78,20 @@ export interface HostEvents {
   'run/progress': { requestId: number; phase: string; done: number; total: number; message: string };
   /** A finished quantization or pruning report joins the list and becomes the selected one. */
   'compress/added': { report: CompressionReport };
+  /** A finished training run joins the list and becomes the selected one. */
+  'training/added': { run: TrainingRun };
+  /**
+   * A training job started from a command is under way: the Training view draws its curves live.
+   * `loss`/`accuracy` are the newest points (absent until the first step / eval).
+   */
+  'training/progress': { jobId: string; model: string; variant: string; step: number; steps: number; loss?: number; accuracy?: number; message: string };
+  /**
+   * The live job ended without a run to show (it failed, or was cancelled before its first step):
+   * the Training view keeps its curves so far and says why.
+   */
+  'training/ended': { jobId: string; error: ErrorValue };
+  /** A finished variants comparison joins the list and becomes the selected one. */
+  'variants/added': { report: VariantsReport };
   /** Show two runs side by side in the Compare view. */
   'compare/show': { baseId: string; otherId: string };
   /** Switch to a view (e.g. from a command). */

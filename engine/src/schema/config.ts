@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import { RunConfig } from './run';
 import { TwbError, choices } from '../util/errors';
+import { builtinSpec, variantOf } from '../profile/model-source';
 
 /** Execution providers the workbench knows how to ask for. */
 export const EXECUTION_PROVIDERS = ['cpu', 'webgpu', 'cuda'] as const;
@@ -58,6 +59,9 @@ export function resolveRequest(partial: Partial<ProfileRequest> & { model: strin
   for (const [name, v] of Object.entries(req.dims)) {
     if (!Number.isInteger(v) || v < 0) throw new TwbError('usage', `dimension ${name} must be a non-negative integer, got ${v}`);
   }
+  // A structural variant is recorded in the CLI's canonical spelling, both options together, so
+  // that Re-run rebuilds the same model.
+  if (req.attention !== undefined || req.shareLayers !== undefined) Object.assign(req, variantOf(builtinSpec(req.model, req)));
   return req;
 }
 

@@ -41,6 +41,10 @@ export interface RunConfig {
   /** Runs recorded by ORT's profiler. */
   profiledRuns: number;
   seed: number;
+  /** Built-in models only: attention variant as `--attention` spells it (absent: dense). */
+  attention?: string;
+  /** Built-in models only: cross-layer sharing as `--share-layers` spells it (absent: none). */
+  shareLayers?: string;
 }
 
 export interface RunEnv {

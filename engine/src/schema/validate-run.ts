@@ -30,6 +30,8 @@ export const runConfigFields = {
   runs: num,
   profiledRuns: num,
   seed: num,
+  attention: optional(str),
+  shareLayers: optional(str),
 };
 
 const config = object<RunConfig>(runConfigFields);

@@ -5,6 +5,8 @@ import { describeModel } from '../profile/describe';
 import { loadModelSource } from '../profile/model-source';
 import { defaultDeps, profileInference } from '../profile/profiler';
 import { providerStatuses } from '../runtime/ort';
+import { sweepVariants } from '../train/sweep';
+import { trainModel } from '../train/trainer';
 import { version } from '../../../package.json';
 import { Handlers } from './server';
 
@@ -31,6 +33,10 @@ export function engineHandlers(): Handlers {
           onProgress: (p) => ctx.emit('compress/progress', { requestId: ctx.requestId, ...p }),
         }),
       ),
+    'train/run': async ({ request }, ctx) =>
+      trainModel(request, { signal: ctx.signal, onProgress: (p) => ctx.emit('train/progress', { requestId: ctx.requestId, ...p }) }),
+    'sweep/run': async ({ request }, ctx) =>
+      sweepVariants(request, { signal: ctx.signal, onProgress: (p) => ctx.emit('sweep/progress', { requestId: ctx.requestId, ...p }) }),
     'report/render': async ({ run }) => ({ html: renderRunReport(run) }),
   };
 }

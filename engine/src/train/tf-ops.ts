@@ -53,7 +53,9 @@ export function tfOps(tf: Tf): TfOps {
       value: tf.gather(table, ids),
       gradFunc: (dy, [sIds]) => {
         const [vocab, hidden] = table.shape as [number, number];
-        const oneHot = tf.oneHot(tf.reshape(sIds, [-1]) as Tensor1D, vocab, 1, 0, 'float32');
+        // wasm's OneHot writes int32 bits whatever dtype is asked for (1 reads as 1.4e-45 in
+        // float32), so it is made as int32 and cast.
+        const oneHot = tf.cast(tf.oneHot(tf.reshape(sIds, [-1]) as Tensor1D, vocab), 'float32');
         return [tf.matMul(swapLast(tf, oneHot), tf.reshape(dy, [-1, hidden])), tf.zerosLike(sIds)];
       },
     };

@@ -100,6 +100,8 @@ export class Sandbox {
       'workbench.enableExperiments': false,
       'chat.disableAIFeatures': true,
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      // Train Built-in Model… in e2e: a few steps show the whole path without minutes of training.
+      'transformerWorkbench.train.steps': 6,
     };
     await fs.writeFile(path.join(s.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
     return s;

@@ -25,6 +25,23 @@ export const NUMERIC_FIELDS: readonly NumericFieldSpec[] = [
 
 export const OPT_LEVELS = ['disabled', 'basic', 'extended', 'all'] as const;
 
+/** The structural options of built-in models, as `--attention` and `--share-layers` spell them. */
+export type StructuralField = 'attention' | 'shareLayers';
+
+export interface StructuralFieldSpec {
+  key: StructuralField;
+  label: string;
+  /** The accepted spelling (the engine checks the numbers against the model). */
+  pattern: RegExp;
+  syntax: string;
+  help: string;
+}
+
+export const STRUCTURAL_FIELDS: readonly StructuralFieldSpec[] = [
+  { key: 'attention', label: 'Attention', pattern: /^(dense|window:\d+|bigbird:\d+,\d+,\d+|linformer:\d+)$/, syntax: 'dense, window:W, bigbird:W,G,R or linformer:K', help: 'built-in models only; empty: dense' },
+  { key: 'shareLayers', label: 'Layer sharing', pattern: /^(none|all|\d+)$/, syntax: 'none, all or a group size N', help: 'built-in models only (ALBERT-style); empty: none' },
+];
+
 /** Largest accepted count: keeps a typo from starting a run that never ends. */
 export const MAX_COUNT = 100_000;
 
@@ -36,11 +53,16 @@ export function draftOf(form: RunForm): FormDraft {
     model: form.model,
     executionProvider: form.executionProvider,
     optLevel: form.optLevel,
+    attention: form.attention ?? '',
+    shareLayers: form.shareLayers ?? '',
     ...(Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, String(form[f.key])])) as Record<NumericField, string>),
   };
 }
 
-/** Checks a draft: integers within range for numeric fields, a model and a provider. Errors are keyed by field. */
+/**
+ * Checks a draft: integers within range for numeric fields, a model and a provider, and structural
+ * options only for built-in models and in their spelling. Errors are keyed by field.
+ */
 export function parseDraft(draft: FormDraft): { form: RunForm } | { errors: Partial<Record<keyof RunForm, string>> } {
   const errors: Partial<Record<keyof RunForm, string>> = {};
   const numbers: Partial<Record<NumericField, number>> = {};
@@ -54,6 +76,14 @@ export function parseDraft(draft: FormDraft): { form: RunForm } | { errors: Part
   if (!draft.model.trim()) errors.model = 'Model is required: a path to an .onnx file or builtin:NAME';
   if (!draft.executionProvider) errors.executionProvider = 'Choose an execution provider';
   if (!(OPT_LEVELS as readonly string[]).includes(draft.optLevel)) errors.optLevel = `Optimization level must be one of: ${OPT_LEVELS.join(', ')}`;
+  const structural: Partial<Record<StructuralField, string>> = {};
+  for (const f of STRUCTURAL_FIELDS) {
+    const text = (draft[f.key] ?? '').trim();
+    if (!text) continue;
+    if (!f.pattern.test(text)) errors[f.key] = `${f.label} must be ${f.syntax}; got "${text}"`;
+    else if (!draft.model.trim().startsWith('builtin:')) errors[f.key] = `${f.label} applies to built-in models (builtin:NAME) only`;
+    else structural[f.key] = text;
+  }
   if (Object.keys(errors).length) return { errors };
-  return { form: { model: draft.model.trim(), executionProvider: draft.executionProvider, optLevel: draft.optLevel, ...(numbers as Record<NumericField, number>) } };
+  return { form: { model: draft.model.trim(), executionProvider: draft.executionProvider, optLevel: draft.optLevel, ...(numbers as Record<NumericField, number>), ...structural } };
 }

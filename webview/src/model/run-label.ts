@@ -13,10 +13,15 @@ export function runPickerLabel(run: InferenceRun, index: number): string {
   return `#${index + 1} ${runTitle(run)} — p50 ${formatUs(run.latencyMs.p50 * 1000)}`;
 }
 
-/** Local date and time of a run, e.g. `2026-11-29 03:59`. */
-export function runTime(run: InferenceRun): string {
-  const d = new Date(run.createdAt);
-  if (Number.isNaN(d.getTime())) return run.createdAt;
+/** Local date and time of an ISO 8601 timestamp, e.g. `2026-11-29 03:59` (the text itself when it does not parse). */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** Local date and time of a run. */
+export function runTime(run: InferenceRun): string {
+  return localTime(run.createdAt);
 }

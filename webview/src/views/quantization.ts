@@ -9,6 +9,7 @@ import type { CompressionReport } from '../../../engine/src/schema/compression';
 import { LayerOrder, orderLayers } from '../charts/error-bars';
 import { card, emptyState, h } from '../dom';
 import { compressFormOf, keptList, modeLabel, reportPickerLabel, shortModelName } from '../model/compress-form';
+import { localTime } from '../model/run-label';
 import { AppState, canRun, selectedReport } from '../state';
 import { jobPanel, UNTRUSTED_TEXT } from './progress';
 import { layerHistograms } from './quant-histograms';
@@ -17,13 +18,6 @@ import type { View, ViewContext } from './view';
 
 /** Layer rows drawn before "show all": enough for any BERT-size model at once. */
 const ROW_LIMIT = 300;
-
-function reportTime(r: CompressionReport): string {
-  const d = new Date(r.createdAt);
-  if (Number.isNaN(d.getTime())) return r.createdAt;
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
-}
 
 export function createQuantizationView(ctx: ViewContext): View {
   let root: HTMLElement | undefined;
@@ -179,7 +173,7 @@ export function createQuantizationView(ctx: ViewContext): View {
         h(
           'header',
           { class: 'twb-view-header twb-quant-header' },
-          h('div', {}, h('h1', {}, `${pruning ? 'Pruning' : 'Quantization'}: ${modeLabel(r)} · ${shortModelName(r)}`), h('p', { class: 'twb-dim' }, `${r.model.source} · ${c.executionProvider} ×${c.threads} · ONNX Runtime ${r.env.ortVersion} · ${reportTime(r)}${c.exclude.length ? ` · ${c.exclude.length} node${c.exclude.length === 1 ? '' : 's'} kept in fp32` : ''}`), h('p', { class: 'twb-dim' }, 'Written to ', h('span', { class: 'twb-mono' }, r.outFile))),
+          h('div', {}, h('h1', {}, `${pruning ? 'Pruning' : 'Quantization'}: ${modeLabel(r)} · ${shortModelName(r)}`), h('p', { class: 'twb-dim' }, `${r.model.source} · ${c.executionProvider} ×${c.threads} · ONNX Runtime ${r.env.ortVersion} · ${localTime(r.createdAt)}${c.exclude.length ? ` · ${c.exclude.length} node${c.exclude.length === 1 ? '' : 's'} kept in fp32` : ''}`), h('p', { class: 'twb-dim' }, 'Written to ', h('span', { class: 'twb-mono' }, r.outFile))),
           picker(s, r),
         ),
         card('Before and after (all figures measured in this run)', summaryTable(r)),

@@ -1,8 +1,11 @@
 /** The run picker in the tab bar: every run with its headline p50; choosing one switches every view. */
 import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import type { ViewId } from '../../../engine/src/protocol/webview';
 import { h } from '../dom';
 import { runPickerLabel } from '../model/run-label';
 import { AppState, selectedRun, Store } from '../state';
+
+const OWN_PICKER: ReadonlySet<ViewId> = new Set(['quantization', 'training', 'variants']);
 
 export function createRunPicker(store: Store): { el: HTMLElement; update(s: AppState, prev?: AppState): void } {
   const select = h('vscode-single-select', { class: 'twb-run-picker', attrs: { id: 'twb-run-picker', 'aria-label': 'Run shown in every view' } }) as VscodeSingleSelect;
@@ -13,8 +16,8 @@ export function createRunPicker(store: Store): { el: HTMLElement; update(s: AppS
   return {
     el,
     update(s, prev) {
-      // The Quantization view picks among its reports itself; the run picker would only mislead there.
-      el.hidden = s.runs.length === 0 || s.view === 'quantization';
+      // Views of other documents pick among them themselves; the run picker would only mislead there.
+      el.hidden = s.runs.length === 0 || OWN_PICKER.has(s.view);
       const current = selectedRun(s)?.id ?? '';
       if (!prev || s.runs !== prev.runs) {
         select.replaceChildren(...s.runs.map((r, i) => h('vscode-option', { attrs: { value: r.id, selected: r.id === current } }, runPickerLabel(r, i))));

@@ -6,7 +6,7 @@ import type { VscodeSingleSelect } from '@vscode-elements/elements/dist/vscode-s
 import type { VscodeTextfield } from '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import type { RunForm } from '../../../engine/src/protocol/webview';
 import { formatUs } from '../../../engine/src/util/format';
-import { draftOf, FormDraft, NUMERIC_FIELDS, OPT_LEVELS, parseDraft } from '../model/form';
+import { draftOf, FormDraft, NUMERIC_FIELDS, OPT_LEVELS, parseDraft, STRUCTURAL_FIELDS } from '../model/form';
 import { runTime, runTitle } from '../model/run-label';
 import { h } from '../dom';
 import { AppState, canRun, selectedRun } from '../state';
@@ -107,6 +107,7 @@ export function createTogglesView(ctx: ViewContext): View {
       field('executionProvider', 'Execution provider', select('executionProvider', epOptions), providers.filter((p) => !p.available).map((p) => `${p.name}: ${p.reason ?? 'unavailable'}`).join(' · ') || 'every listed provider can run here'),
       field('optLevel', 'Optimization level', select('optLevel', OPT_LEVELS.map((o) => ({ value: o, label: o }))), '"disabled" maps profiled nodes 1:1 to the stored graph'),
       ...NUMERIC_FIELDS.map((f) => field(f.key, f.label, textfield(f.key, true), f.help)),
+      ...STRUCTURAL_FIELDS.map((f) => field(f.key, f.label, textfield(f.key, false), `${f.syntax}; ${f.help}`)),
     );
     jobHost = h('div', { class: 'twb-job-host' });
     runsHost = h('div');
