@@ -260,7 +260,7 @@ test('Train Built-in Model… trains builtin:tiny-bert with window attention and
       await pickQuickItem(page(), 'all');
     });
     const { frame, text } = await timed('training drawn', () =>
-      waitForApp(page(), (t) => t.includes('Training: tiny-bert') && /tokens\/s/.test(t), 'the Training view of the new run', 4 * 60_000),
+      waitForApp(page(), (t) => t.includes('Training: tiny-bert') && t.includes('tokens / s'), 'the Training view of the new run', 4 * 60_000),
     );
     assert.match(text, /window:8/, `the view names the variant: ${JSON.stringify(text.slice(0, 400))}`);
     const added = runFiles(runsDir).filter((f) => !before.includes(f));

@@ -5,7 +5,7 @@
  */
 import { TRAIN_PHASES, TrainingRun, TrainOpStat, TrainPhase, VariantResult, VariantsReport } from '../schema/training';
 import type { SweepProgress, TrainProgress } from '../train/request';
-import { formatBytes, formatCount, formatPercent, formatUs, textTable } from '../util/format';
+import { formatBytes, formatCount, formatPercent, formatUs, growthWord, textTable } from '../util/format';
 
 const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 1)} ms`;
 
@@ -139,8 +139,7 @@ function precisionLines(run: TrainingRun): string[] {
 /** `2.03 quadratic`, `1.01 linear`; null (too few points) as `-`. */
 export function formatGrowth(exponent: number | null): string {
   if (exponent === null) return '-';
-  const word = exponent >= 1.7 ? 'quadratic' : exponent > 1.3 ? 'between' : exponent >= 0.7 ? 'linear' : 'sub-linear';
-  return `${exponent.toFixed(2)} ${word}`;
+  return `${exponent.toFixed(2)} ${growthWord(exponent)}`;
 }
 
 /** Numbered notes for failures: the same text gets the same number. */

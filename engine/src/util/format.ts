@@ -38,3 +38,11 @@ export function textTable(header: string[], rows: string[][], rightAlign: boolea
   const line = (cells: string[]) => cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Reads a growth exponent (slope of log cost over log sequence length): ≈2 quadratic, ≈1 linear.
+ * One wording for the CLI tables and the Variants view.
+ */
+export function growthWord(exponent: number): 'quadratic' | 'between' | 'linear' | 'sub-linear' {
+  return exponent >= 1.7 ? 'quadratic' : exponent > 1.3 ? 'between' : exponent >= 0.7 ? 'linear' : 'sub-linear';
+}

@@ -40,10 +40,35 @@ export interface MemoryChart {
  */
 export function memoryChart(memory: MemoryProfile, box: ChartBox): MemoryChart {
   const pts = memory.timeline;
-  const maxT = Math.max(1, ...pts.map((p) => p.tUs), memory.peakAt?.tUs ?? 0);
   const highest = pts.reduce((m, p) => (p.bytes > m.bytes ? p : m), pts[0] ?? { tUs: 0, bytes: 0 });
   const peakBytes = Math.max(memory.peakBytes, highest.bytes);
   const peakT = memory.peakAt?.tUs ?? highest.tUs;
+  const c = stepCurve(pts, peakBytes, box, memory.peakAt?.tUs ?? 0);
+  const node = memory.peakAt?.node;
+  return {
+    area: c.area,
+    line: c.line,
+    peak: { x: c.x(peakT), y: c.y(peakBytes), tUs: peakT, bytes: peakBytes, label: `peak ${formatBytes(peakBytes)}${node ? ` after ${node}` : ''}` },
+    xTicks: c.xTicks,
+    yTicks: c.yTicks,
+  };
+}
+
+/** A bytes-over-time step curve laid out in `box`, with the scales to place other marks on it. */
+export interface StepCurve {
+  x: (tUs: number) => number;
+  y: (bytes: number) => number;
+  area: string;
+  line: string;
+  /** Pixel x of each point, for hover readouts. */
+  xs: number[];
+  xTicks: Tick[];
+  yTicks: Tick[];
+}
+
+/** Lays out points (bytes in use from `tUs` on) as a step curve whose axis reaches `peakBytes` (and `minT`). */
+export function stepCurve(pts: ReadonlyArray<{ tUs: number; bytes: number }>, peakBytes: number, box: ChartBox, minT = 0): StepCurve {
+  const maxT = Math.max(1, minT, ...pts.map((p) => p.tUs));
   const x = scaleLinear().domain([0, maxT]).range([box.left, box.width - box.right]);
   const yTicks = byteTicks(Math.max(1, peakBytes) * 1.08, 5);
   const y = scaleLinear()
@@ -55,12 +80,12 @@ export function memoryChart(memory: MemoryProfile, box: ChartBox): MemoryChart {
     .y0(y(0))
     .y1((d) => d[1])
     .curve(curveStepAfter)(series);
-  const linePath = line<[number, number]>().curve(curveStepAfter)(series);
-  const node = memory.peakAt?.node;
   return {
+    x,
+    y,
     area: areaPath ?? '',
-    line: linePath ?? '',
-    peak: { x: x(peakT), y: y(peakBytes), tUs: peakT, bytes: peakBytes, label: `peak ${formatBytes(peakBytes)}${node ? ` after ${node}` : ''}` },
+    line: line<[number, number]>().curve(curveStepAfter)(series) ?? '',
+    xs: series.map((d) => d[0]),
     xTicks: x.ticks(6).map((t) => ({ at: x(t), label: formatUs(t) })),
     yTicks: yTicks.map((t) => ({ at: y(t.value), label: t.label })),
   };

@@ -3,10 +3,9 @@
  * forward, backward and optimizer stretches as bands behind the curve and the peak marked. Pure:
  * the timeline and a box in, marks in pixels out.
  */
-import { area, curveStepAfter, line, scaleLinear } from 'd3';
 import type { TrainMemory, TrainMemoryPoint, TrainPhase } from '../../../engine/src/schema/training';
-import { formatBytes, formatUs } from '../../../engine/src/util/format';
-import { byteTicks, ChartBox, Tick } from './memory';
+import { formatBytes } from '../../../engine/src/util/format';
+import { ChartBox, stepCurve, Tick } from './memory';
 
 /** A stretch of consecutive kernels of one phase, in microseconds since the step began. */
 export interface PhaseRun {
@@ -44,29 +43,18 @@ export interface StepMemoryChart {
 
 export function stepMemoryChart(memory: TrainMemory, box: ChartBox): StepMemoryChart {
   const pts = memory.timeline;
-  const maxT = Math.max(1, ...pts.map((p) => p.tUs));
   const highest = pts.reduce<TrainMemoryPoint | undefined>((m, p) => (!m || p.bytes > m.bytes ? p : m), undefined);
   const peakBytes = Math.max(memory.peakBytes, highest?.bytes ?? 0);
-  const x = scaleLinear().domain([0, maxT]).range([box.left, box.width - box.right]);
-  const yTicks = byteTicks(Math.max(1, peakBytes) * 1.08, 5);
-  const y = scaleLinear()
-    .domain([0, yTicks[yTicks.length - 1].value])
-    .range([box.height - box.bottom, box.top]);
-  const series = pts.map((p) => [x(p.tUs), y(p.bytes)] as [number, number]);
-  const areaPath = area<[number, number]>()
-    .x((d) => d[0])
-    .y0(y(0))
-    .y1((d) => d[1])
-    .curve(curveStepAfter)(series);
   const peakT = highest?.tUs ?? 0;
+  const c = stepCurve(pts, peakBytes, box);
   return {
-    area: areaPath ?? '',
-    line: line<[number, number]>().curve(curveStepAfter)(series) ?? '',
-    bands: phaseRuns(pts).map((r) => ({ ...r, x0: x(r.t0), x1: x(r.t1) })),
-    peak: { x: x(peakT), y: y(peakBytes), tUs: peakT, bytes: peakBytes, phase: highest?.phase, label: `peak ${formatBytes(peakBytes)}${highest ? ` in ${highest.phase}` : ''}` },
-    xs: series.map((d) => d[0]),
-    xTicks: x.ticks(6).map((t) => ({ at: x(t), label: formatUs(t) })),
-    yTicks: yTicks.map((t) => ({ at: y(t.value), label: t.label })),
+    area: c.area,
+    line: c.line,
+    bands: phaseRuns(pts).map((r) => ({ ...r, x0: c.x(r.t0), x1: c.x(r.t1) })),
+    peak: { x: c.x(peakT), y: c.y(peakBytes), tUs: peakT, bytes: peakBytes, phase: highest?.phase, label: `peak ${formatBytes(peakBytes)}${highest ? ` in ${highest.phase}` : ''}` },
+    xs: c.xs,
+    xTicks: c.xTicks,
+    yTicks: c.yTicks,
   };
 }
 

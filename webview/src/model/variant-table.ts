@@ -4,6 +4,7 @@
  */
 import type { VariantResult, VariantsReport } from '../../../engine/src/schema/training';
 import type { LogSeries } from '../charts/loglog';
+import { growthWord } from '../../../engine/src/util/format';
 
 export type VariantColumn = 'params' | 'flopsPerStep' | 'stepMs' | 'peakBytes' | 'tokensPerSecond' | 'accuracy' | 'growthTime' | 'growthMemory';
 
@@ -58,10 +59,8 @@ export function bestPerColumn(variants: readonly VariantResult[]): Record<Varian
  */
 export function growthReading(exponent: number | null): string {
   if (exponent === null || !Number.isFinite(exponent)) return 'not enough points';
-  if (exponent >= 1.7) return '≈quadratic';
-  if (exponent > 1.3) return 'between';
-  if (exponent >= 0.7) return '≈linear';
-  return 'sub-linear';
+  const word = growthWord(exponent);
+  return word === 'quadratic' || word === 'linear' ? `≈${word}` : word;
 }
 
 export type SweepMetric = 'time' | 'memory';
