@@ -7,7 +7,7 @@ import { CompressionReport } from '../../engine/src/schema/compression';
 import { validateCompressionReport } from '../../engine/src/schema/validate-compression';
 import { compressRequestOf, isPruning, jobLabel, outputFileFor, resolveModelRef } from './compress-target';
 import { EngineClient, EngineError } from './engine-client';
-import { RefusedError } from './profiler-service';
+import { JobGate, RefusedError } from './job-gate';
 import { RunStore } from './run-store';
 import { PhaseSpans, runEngineJob } from './engine-job';
 
@@ -25,22 +25,14 @@ const PHASES: PhaseSpans = { load: [0, 0.05], transform: [0.05, 0.35], write: [0
  * `compress-target.ts` (asking before overwriting one), and every report kept in the run store.
  */
 export class CompressionService {
-  private active: { controller: AbortController; label: string } | undefined;
-
   constructor(
     private readonly engine: EngineClient,
     private readonly store: RunStore,
     private readonly statusBar: vscode.StatusBarItem,
     private readonly modelsDir: () => string,
     private readonly executionProvider: () => string,
-    /** Names another job that must finish first (a profile), or undefined when none runs. */
-    private readonly otherJob: () => string | undefined = () => undefined,
+    private readonly gate: JobGate,
   ) {}
-
-  /** What is running (e.g. `Quantizing int8-dynamic tiny-bert`), or undefined. */
-  get busy(): string | undefined {
-    return this.active?.label;
-  }
 
   /** Throws the message to show when models may not run here (an untrusted workspace). */
   checkTrusted(): void {
@@ -50,22 +42,15 @@ export class CompressionService {
   /** Compresses `form` into the file beside its model; resolves with the kept report. */
   async run(form: CompressForm, opts: { signal?: AbortSignal; onProgress?: (p: CompressProgressEvent) => void } = {}): Promise<CompressionReport> {
     this.checkTrusted();
-    if (this.active) throw new RefusedError(`${this.active.label} is running; wait for it or cancel it first.`);
-    const other = this.otherJob();
-    if (other) throw new RefusedError(`${other} is running; wait for it or cancel it first (both at once would skew the timings).`);
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
     const resolved: CompressForm = { ...form, model: resolveModelRef(form.model, folder) };
     const out = outputFileFor(resolved, this.modelsDir());
     const label = `${isPruning(form.mode) ? 'Pruning' : 'Quantizing'} ${jobLabel(resolved)}`;
-    const controller = new AbortController();
-    this.active = { controller, label };
-    try {
+    return this.gate.run(this, label, opts.signal, async (controller) => {
       if (await fs.stat(out).then(() => true, () => false)) {
         const answer = await vscode.window.showWarningMessage(`${path.basename(out)} already exists. Overwrite it?`, { modal: true, detail: out }, 'Overwrite');
         if (answer !== 'Overwrite') throw new EngineError({ code: 'cancelled', message: `${path.basename(out)} was kept; nothing ran.` });
       }
-      opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-      if (opts.signal?.aborted) controller.abort();
       const raw = await runEngineJob(this.statusBar, {
         title: label,
         label: jobLabel(resolved),
@@ -81,12 +66,6 @@ export class CompressionService {
       const report = validateCompressionReport(raw);
       await this.store.save(report);
       return report;
-    } finally {
-      this.active = undefined;
-    }
-  }
-
-  cancel(): void {
-    this.active?.controller.abort();
+    });
   }
 }

@@ -11,6 +11,7 @@ import { exportReport } from './report-export';
 import { modelsDir, RunStore, runsDir, StoredEntry } from './run-store';
 import { askSweep, askTraining } from './training-prompts';
 import { TrainingService } from './training-service';
+import { JobGate } from './job-gate';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
 import { WorkbenchPanel } from './workbench-panel';
@@ -27,16 +28,18 @@ export function activate(context: vscode.ExtensionContext): void {
   });
   const store = new RunStore(() => runsDir(context), (m) => output.warn(m));
   const statusBar = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
-  const profiler = new ProfilerService(engine, store, statusBar, () => compressor.busy ?? trainer.busy);
-  const compressor: CompressionService = new CompressionService(
+  // Profiling, compression and training share one gate: one job at a time, as they skew each other's timings.
+  const gate = new JobGate();
+  const profiler = new ProfilerService(engine, store, statusBar, gate);
+  const compressor = new CompressionService(
     engine,
     store,
     statusBar,
     () => modelsDir(context),
     () => formFromSettings(DEFAULT_MODEL).executionProvider,
-    () => (profiler.busy ? 'A profile' : trainer.busy),
+    gate,
   );
-  const trainer: TrainingService = new TrainingService(engine, store, statusBar, () => (profiler.busy ? 'A profile' : compressor.busy));
+  const trainer = new TrainingService(engine, store, statusBar, gate);
   const deps: SessionDeps = {
     profiler,
     providers: () => engine.request('providers/list', {}),
@@ -146,9 +149,7 @@ export function activate(context: vscode.ExtensionContext): void {
     if (request) await panel(request.model).session.sweep(request);
   }));
   command('cancelRun', () => {
-    profiler.cancel();
-    compressor.cancel();
-    trainer.cancel();
+    gate.cancel();
   });
   command('compareRuns', async () => {
     const runs = await pickRuns('Compare two runs (pick two)', 2);

@@ -7,11 +7,11 @@ import { EngineClient, EngineError } from './engine-client';
 import { RunStore } from './run-store';
 import { PhaseSpans, runEngineJob } from './engine-job';
 import { resolveModelRef } from './compress-target';
+import { JobGate, RefusedError } from './job-gate';
 
 export type { ProgressEvent };
 
-/** Thrown for things the user must change (trust, a run already going) rather than engine failures. */
-export class RefusedError extends Error {}
+export { RefusedError };
 
 export const UNTRUSTED_MESSAGE = 'Running models is disabled in untrusted workspaces. Trust this workspace to profile models.';
 
@@ -20,30 +20,22 @@ export const UNTRUSTED_MESSAGE = 'Running models is disabled in untrusted worksp
  * while running, workspace trust enforced, and every finished run saved to the run store.
  */
 export class ProfilerService {
-  private active: AbortController | undefined;
-
   constructor(
     private readonly engine: EngineClient,
     private readonly store: RunStore,
     private readonly statusBar: vscode.StatusBarItem,
-    /** Names another job that must finish first (a quantization run), or undefined when none runs. */
-    private readonly otherJob: () => string | undefined = () => undefined,
+    private readonly gate: JobGate,
   ) {}
 
+  /** True while a profile (not another kind of job) runs. */
   get busy(): boolean {
-    return this.active !== undefined;
+    return this.gate.runs(this);
   }
 
   async profile(form: RunForm, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void } = {}): Promise<InferenceRun> {
     if (!vscode.workspace.isTrusted) throw new RefusedError(UNTRUSTED_MESSAGE);
-    if (this.active) throw new RefusedError('A profile is already running; wait for it or cancel it first.');
-    const other = this.otherJob();
-    if (other) throw new RefusedError(`${other} is running; wait for it or cancel it first (both at once would skew the timings).`);
-    const controller = new AbortController();
-    opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-    this.active = controller;
     const label = form.model.startsWith('builtin:') ? form.model : path.basename(form.model);
-    try {
+    return this.gate.run(this, `Profiling ${label}`, opts.signal, async (controller) => {
       const run = await runEngineJob(this.statusBar, {
         title: `Profiling ${label}`,
         label,
@@ -57,13 +49,7 @@ export class ProfilerService {
       });
       await this.store.save(run);
       return run;
-    } finally {
-      this.active = undefined;
-    }
-  }
-
-  cancel(): void {
-    this.active?.abort();
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import type { SweepProgress, SweepRequest, TrainProgress, TrainRequest } from '.
 import type { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { validateTrainingRun, validateVariantsReport } from '../../engine/src/schema/validate-training';
 import { EngineClient } from './engine-client';
-import { RefusedError } from './profiler-service';
+import { JobGate, RefusedError } from './job-gate';
 import { RunStore } from './run-store';
 import { PhaseSpans, runEngineJob } from './engine-job';
 
@@ -26,18 +26,12 @@ export interface TrainJobOptions {
  * at once would skew both timings). Results are validated and kept in the run store.
  */
 export class TrainingService {
-  private active: { controller: AbortController; label: string } | undefined;
-
   constructor(
     private readonly engine: EngineClient,
     private readonly store: RunStore,
     private readonly statusBar: vscode.StatusBarItem,
-    private readonly otherJob: () => string | undefined = () => undefined,
+    private readonly gate: JobGate,
   ) {}
-
-  get busy(): string | undefined {
-    return this.active?.label;
-  }
 
   checkTrusted(): void {
     if (!vscode.workspace.isTrusted) throw new RefusedError(UNTRUSTED_TRAIN_MESSAGE);
@@ -71,23 +65,8 @@ export class TrainingService {
     return report;
   }
 
-  cancel(): void {
-    this.active?.controller.abort();
-  }
-
-  private async job<T>(label: string, phases: PhaseSpans, signal: AbortSignal | undefined, send: (signal: AbortSignal, onProgress: (p: ProgressEvent) => void) => Promise<T>): Promise<T> {
+  private job<T>(label: string, phases: PhaseSpans, signal: AbortSignal | undefined, send: (signal: AbortSignal, onProgress: (p: ProgressEvent) => void) => Promise<T>): Promise<T> {
     this.checkTrusted();
-    if (this.active) throw new RefusedError(`${this.active.label} is running; wait for it or cancel it first.`);
-    const other = this.otherJob();
-    if (other) throw new RefusedError(`${other} is running; wait for it or cancel it first (both at once would skew the timings).`);
-    const controller = new AbortController();
-    signal?.addEventListener('abort', () => controller.abort(), { once: true });
-    if (signal?.aborted) controller.abort();
-    this.active = { controller, label };
-    try {
-      return await runEngineJob(this.statusBar, { title: label, label, phases, controller, send });
-    } finally {
-      this.active = undefined;
-    }
+    return this.gate.run(this, label, signal, (controller) => runEngineJob(this.statusBar, { title: label, label, phases, controller, send }));
   }
 }

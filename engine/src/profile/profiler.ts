@@ -95,7 +95,8 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
     }
     progress('analyze', 1, 1, 'done');
 
-    const p50 = percentile(latencies, 50);
+    const latencyMs = timingSummary(latencies);
+    const p50 = latencyMs.p50;
     const createdAt = deps.now();
     return {
       schemaVersion: RUN_SCHEMA_VERSION,
@@ -116,14 +117,7 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
       },
       config: { ...stripModel(req), executionProvider: ep },
       env: runEnv(ep, req.threads),
-      latencyMs: {
-        p50,
-        p90: percentile(latencies, 90),
-        mean: mean(latencies),
-        min: Math.min(...latencies),
-        max: Math.max(...latencies),
-        samples: latencies,
-      },
+      latencyMs,
       profiledLatencyMs: { mean: mean(profiled), p50: percentile(profiled, 50) },
       compute: { flops: agg.flopsPerRun, gflops: p50 > 0 ? agg.flopsPerRun / (p50 * 1e6) : 0 },
       ops: agg.ops,

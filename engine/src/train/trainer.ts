@@ -195,7 +195,8 @@ export async function trainModel(req: TrainRequest, opts: JobOptions<TrainProgre
 
     if (timed.length === 0 && all.length > 0) warnings.push(`too few steps to leave warm-up and profiled steps out: stepMs covers all ${all.length} steps`);
     const samples = timed.length > 0 ? timed : all;
-    const p50 = percentile(samples, 50);
+    const stepMs = timingSummary(samples);
+    const p50 = stepMs.p50;
     const summary = summarizeSteps(records);
     const weightsBytes = model.paramCount() * 4;
     const memory = memoryBreakdown(summary.peakBytes, weightsBytes, opt.optimizerStateBytes(), summary.timeline);
@@ -219,9 +220,7 @@ export async function trainModel(req: TrainRequest, opts: JobOptions<TrainProgre
       env: rt.env,
       params: model.paramCount(),
       flopsPerStep: transformerFlops(spec, cfg.batch, cfg.seq).trainingStep,
-      stepMs: samples.length
-        ? { p50, p90: percentile(samples, 90), mean: mean(samples), min: Math.min(...samples), max: Math.max(...samples), samples }
-        : { p50: 0, p90: 0, mean: 0, min: 0, max: 0, samples: [] },
+      stepMs,
       tokensPerSecond: p50 > 0 ? (cfg.batch * cfg.seq * 1000) / p50 : 0,
       loss,
       accuracy,

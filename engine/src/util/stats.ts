@@ -14,3 +14,9 @@ export function mean(values: readonly number[]): number {
   for (const v of values) s += v;
   return s / values.length;
 }
+
+/** The timing figures every result records: p50, p90, mean, min, max and the samples (all 0 when there are none). */
+export function timingSummary(samples: number[]): { p50: number; p90: number; mean: number; min: number; max: number; samples: number[] } {
+  if (samples.length === 0) return { p50: 0, p90: 0, mean: 0, min: 0, max: 0, samples: [] };
+  return { p50: percentile(samples, 50), p90: percentile(samples, 90), mean: mean(samples), min: Math.min(...samples), max: Math.max(...samples), samples };
+}
