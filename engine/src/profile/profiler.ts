@@ -11,7 +11,7 @@ import { openSession, requireProvider, Session, SessionSpec } from '../runtime/o
 import { runEnv } from '../runtime/env';
 import { resultId } from '../util/result-id';
 import { TwbError } from '../util/errors';
-import { mean, percentile } from '../util/stats';
+import { mean, percentile, timingSummary } from '../util/stats';
 import { aggregateProfile } from './aggregate';
 import { GraphIndex } from './graph-index';
 import { loadModelSource, ModelSource } from './model-source';

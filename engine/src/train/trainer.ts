@@ -15,7 +15,7 @@ import { buildTransformer, initialWeights } from '../model/transformer';
 import { encodeModel } from '../onnx/codec';
 import { writeFileAtomic } from '../util/atomic-write';
 import { resultId } from '../util/result-id';
-import { mean, percentile } from '../util/stats';
+import { timingSummary } from '../util/stats';
 import { TwbError } from '../util/errors';
 import type { StepValue, TrainingRun, TrainTaskName } from '../schema/training';
 import { TRAINING_SCHEMA_VERSION } from '../schema/training';
