@@ -11,6 +11,8 @@
  *      smaller), plus static INT8, INT4, fp16 and head pruning (bench/quant.ts)
  *  (f) training: tfjs step time against PyTorch on the CPU for the same configuration, and
  *      tokens/s per tfjs backend (bench/train.ts)
+ *  (g) a real 2-stage pipeline of ORT workers against the whole model in one session, and against
+ *      the simulator fed the measured stage times (bench/pipeline.ts)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';
@@ -29,6 +31,7 @@ import { InferenceRun } from '../engine/src/schema/run';
 import { BenchRow, runTimelineBench } from './timeline';
 import { runQuantBench } from './quant';
 import { runTrainBench } from './train';
+import { runPipelineBench } from './pipeline';
 
 const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
@@ -130,6 +133,7 @@ async function main(): Promise<void> {
   rows.push(...(await runTimelineBench()));
   rows.push(...(await runQuantBench()));
   rows.push(...(await runTrainBench()));
+  rows.push(...(await runPipelineBench()));
 
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
   console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);

@@ -1,5 +1,6 @@
 // Builds every bundle into dist/:
 //   twb.js            the CLI (node)              engine-server.js  the engine child process (node)
+//   pipeline-worker.js  one pipeline stage's worker thread (node), loaded by twb.js and engine-server.js
 //   extension.js      the VS Code extension host  webview/main.js   the webview app (browser) + main.css
 // onnxruntime-node stays external (a native module); vscode is provided by the editor. tfjs's
 // JavaScript is bundled; its .wasm binaries are copied to dist/tfjs; the optional native tfjs
@@ -15,6 +16,8 @@ const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', 
 const targets = [
   { ...node, entryPoints: { twb: 'engine/src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { 'engine-server': 'engine/src/server/main.ts' }, outdir: 'dist' },
+  // A worker thread per pipeline stage (engine/src/pipeline/measure.ts looks for it beside the bundle).
+  { ...node, entryPoints: { 'pipeline-worker': 'engine/src/pipeline/stage-worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { extension: 'extension/src/extension.ts' }, outdir: 'dist' },
   webviewBuildOptions('dist/webview'),
 ].filter((t) => existsSync(Object.values(t.entryPoints)[0]));

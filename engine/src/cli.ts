@@ -10,6 +10,8 @@ import { formatOptions, OptionSpec, parseArgs, ParsedArgs } from './cli/args';
 import { CliIO, keepDocument } from './cli/io';
 import { SWEEP_OPTIONS, sweepCommand, TRAIN_OPTIONS, trainCommand, VARIANT_OPTIONS } from './cli/train-command';
 import { formatRunReport } from './cli/report';
+import { PIPELINE_OPTIONS, pipelineCommand } from './cli/pipeline-command';
+import { EXPORT_OPTIONS, exportDistributedCommand, MEMORY_PLAN_OPTIONS, memoryPlanCommand } from './cli/parallel-command';
 import { formatCompressionReport } from './cli/compress-report';
 import { compressModel, CompressProgress, CompressRequest, defaultCompressDeps } from './compress/lab';
 import { PRESETS, BUILTIN_PREFIX, isBuiltinRef } from './model/spec';
@@ -109,6 +111,9 @@ function usage(): string {
     '  twb report <file.json> [--out FILE.html]             self-contained HTML report of any result written with --json',
     '  twb quantize <model> --mode MODE --out FILE.onnx    quantize, then measure size, speed and error',
     '  twb prune <model> --method METHOD --amount X --out FILE.onnx   prune, then measure the same',
+    '  twb pipeline <model | run.json> [--stages P --microbatches M --schedule S]   plan, simulate and (--measure) run a pipeline',
+    '  twb memory-plan --params N --gpus N --zero 0|1|2|3   bytes per GPU under data parallelism and ZeRO',
+    '  twb export-distributed <plan.json> --format F        DeepSpeed / accelerate / torchrun / PyTorch pipelining config',
     '  twb eps                                              list execution providers and whether they work here',
     '  twb help [command] | --help | --version',
     '',
@@ -131,6 +136,15 @@ function usage(): string {
     '',
     'twb prune options:',
     formatOptions(PRUNE_OPTIONS),
+    '',
+    'twb pipeline options:',
+    formatOptions(PIPELINE_OPTIONS),
+    '',
+    'twb memory-plan options:',
+    formatOptions(MEMORY_PLAN_OPTIONS),
+    '',
+    'twb export-distributed options:',
+    formatOptions(EXPORT_OPTIONS),
   ].join('\n');
 }
 
@@ -164,11 +178,17 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         return await compressCommand('quantize', parseArgs(rest, QUANTIZE_OPTIONS, 'quantize'), io, signal);
       case 'prune':
         return await compressCommand('prune', parseArgs(rest, PRUNE_OPTIONS, 'prune'), io, signal);
+      case 'pipeline':
+        return await pipelineCommand(parseArgs(rest, PIPELINE_OPTIONS, 'pipeline'), io, signal);
+      case 'memory-plan':
+        return await memoryPlanCommand(parseArgs(rest, MEMORY_PLAN_OPTIONS, 'memory-plan'), io);
+      case 'export-distributed':
+        return await exportDistributedCommand(parseArgs(rest, EXPORT_OPTIONS, 'export-distributed'), io);
       case 'eps':
         parseArgs(rest, EPS_OPTIONS, 'eps');
         return await epsCommand(io);
       default:
-        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep`);
+        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep, pipeline, memory-plan, export-distributed`);
     }
   } catch (e) {
     return reportFailure(e, io, debug);
@@ -246,7 +266,7 @@ async function modelCommand(args: ParsedArgs, io: CliIO): Promise<number> {
 }
 
 async function reportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
-  if (args.positionals.length !== 1) throw new TwbError('usage', 'twb report needs one result document (the JSON written by twb profile, train, sweep, quantize or prune with --json)');
+  if (args.positionals.length !== 1) throw new TwbError('usage', 'twb report needs one result document (the JSON written by twb profile, train, sweep, quantize, prune, pipeline or memory-plan with --json)');
   const input = path.resolve(io.cwd, args.positionals[0]);
   let text: string;
   try {
@@ -320,6 +340,11 @@ if (require.main === module) {
     interrupted = true;
     process.stderr.write('\ntwb: stopping after the current run or training step (Ctrl-C again to quit now)\n');
     controller.abort();
+  });
+  // `twb … | head` closes the pipe early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
   });
   const tty = Boolean(process.stderr.isTTY);
   let lastStatus = '';

@@ -11,6 +11,10 @@ import { exportReport } from './report-export';
 import { modelsDir, RunStore, runsDir, StoredEntry } from './run-store';
 import { askSweep, askTraining } from './training-prompts';
 import { TrainingService } from './training-service';
+import { ParallelService } from './parallel-service';
+import { askMemoryPlan, askPipeline } from './parallel-prompts';
+import { exportDistributedConfig } from './distributed-export';
+import { planMemory } from '../../engine/src/analysis/zero-memory';
 import { JobGate } from './job-gate';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
@@ -40,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
     gate,
   );
   const trainer = new TrainingService(engine, store, statusBar, gate);
+  const parallel = new ParallelService(engine, store, statusBar, gate);
   const deps: SessionDeps = {
     profiler,
     providers: () => engine.request('providers/list', {}),
@@ -47,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): void {
     compress: (form, opts) => compressor.run(form, opts),
     train: (request, opts) => trainer.train(request, opts),
     sweep: (request) => trainer.sweep(request),
+    planPipeline: (request, opts) => parallel.plan(request, opts),
     log: (m) => output.warn(m),
   };
   const tree = new RunsTreeProvider(store);
@@ -148,6 +154,26 @@ export function activate(context: vscode.ExtensionContext): void {
     const request = await askSweep();
     if (request) await panel(request.model).session.sweep(request);
   }));
+  command('planPipeline', () => trainIn(async () => {
+    const request = await askPipeline(activeOnnxUri());
+    if (request) await panel(/\.onnx$/i.test(request.source) || request.source.startsWith('builtin:') ? request.source : DEFAULT_MODEL).session.planPipeline(request);
+  }));
+  command('planMemory', async () => {
+    const asked = await askMemoryPlan();
+    if (!asked) return;
+    const plan = planMemory(asked.input, asked.label, new Date());
+    await parallel.keepMemoryPlan(plan);
+    const p = panel();
+    p.session.addMemoryPlan(plan);
+    p.session.showView('memory-plan');
+  });
+  command('exportDistributed', async (item?: StoredEntry) => {
+    try {
+      await exportDistributedConfig(store, item?.kind === 'pipeline' || item?.kind === 'memory-plan' ? item.plan : undefined);
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Transformer Workbench: ${describeFailure(e).message}`);
+    }
+  });
   command('cancelRun', () => {
     gate.cancel();
   });
@@ -181,6 +207,18 @@ export function activate(context: vscode.ExtensionContext): void {
       const p = panel(item.report.model);
       p.session.addVariants(item.report);
       p.session.showView('variants');
+      return;
+    }
+    if (item?.kind === 'pipeline') {
+      const p = panel(item.plan.modelSource ?? DEFAULT_MODEL);
+      p.session.addPipeline(item.plan);
+      p.session.showView('pipeline');
+      return;
+    }
+    if (item?.kind === 'memory-plan') {
+      const p = panel();
+      p.session.addMemoryPlan(item.plan);
+      p.session.showView('memory-plan');
       return;
     }
     const run = item?.run ?? (await pickRuns('Open which run?', 1))?.[0];

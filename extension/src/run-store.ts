@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
+import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { parseDocumentJson, WorkbenchDocument } from '../../engine/src/schema/validate-document';
 import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 
@@ -28,13 +29,16 @@ export type StoredVariants = Extract<StoredEntry, { kind: 'variants' }>;
 export const isStoredReport = (e: StoredEntry): e is StoredReport => e.kind === 'compression';
 
 /** Every kept document kind has an id and a creation time. */
-export const documentOf = (e: WorkbenchDocument): InferenceRun | CompressionReport | TrainingRun | VariantsReport => ('run' in e ? e.run : e.report);
+export const documentOf = (e: WorkbenchDocument): KeptDocument => ('run' in e ? e.run : 'plan' in e ? e.plan : e.report);
+
+/** What a kept file holds. */
+export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan;
 
 const createdAt = (e: StoredEntry) => documentOf(e).createdAt;
 
 /**
  * Run documents on disk, one JSON file each (users diff and commit them): inference runs,
- * compression reports, training runs and variant comparisons side by side, told apart by `kind`. Files that fail validation are
+ * compression reports, training runs, variant comparisons and parallelism plans side by side, told apart by `kind`. Files that fail validation are
  * reported and skipped, never deleted.
  */
 export class RunStore {
@@ -85,7 +89,7 @@ export class RunStore {
   }
 
   /** Keeps a run or a report as `<id>.json`. */
-  async save(doc: InferenceRun | CompressionReport | TrainingRun | VariantsReport): Promise<string> {
+  async save(doc: KeptDocument): Promise<string> {
     const file = path.join(this.dir(), `${doc.id}.json`);
     await writeFileAtomic(file, JSON.stringify(doc, null, 1));
     this.changed.fire();

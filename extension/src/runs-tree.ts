@@ -5,6 +5,7 @@ import { formatBytes, formatPercent } from '../../engine/src/util/format';
 import { jobLabel } from './compress-target';
 import { RunStore, StoredEntry } from './run-store';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
+import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 
 /** `1.42× · 31.2 dB`: a report's headline figures (speedup, output SQNR). */
 export function reportHeadline(r: CompressionReport): string {
@@ -29,7 +30,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<StoredEntry> {
   }
 
   getTreeItem(item: StoredEntry): vscode.TreeItem {
-    const t = item.kind === 'compression' ? reportItem(item.report) : item.kind === 'training' ? trainingItem(item.run) : item.kind === 'variants' ? variantsItem(item.report) : runItem(item.run);
+    const t = treeItem(item);
     t.command = { command: 'transformerWorkbench.openRun', title: 'Open Run', arguments: [item] };
     return t;
   }
@@ -37,6 +38,55 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<StoredEntry> {
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+function treeItem(item: StoredEntry): vscode.TreeItem {
+  switch (item.kind) {
+    case 'compression':
+      return reportItem(item.report);
+    case 'training':
+      return trainingItem(item.run);
+    case 'variants':
+      return variantsItem(item.report);
+    case 'pipeline':
+      return pipelineItem(item.plan);
+    case 'memory-plan':
+      return memoryPlanItem(item.plan);
+    case 'inference':
+      return runItem(item.run);
+  }
+}
+
+const scheduleLabel = (p: PipelinePlan) => (p.schedule === 'interleaved' ? `interleaved:${p.chunks}` : p.schedule);
+
+function pipelineItem(p: PipelinePlan): vscode.TreeItem {
+  const t = new vscode.TreeItem(`Pipeline ${p.model.replace(/^builtin:/, '')} · ${scheduleLabel(p)}`);
+  t.id = p.id;
+  t.description = `P${p.stages} × M${p.microbatches} · bubble ${formatPercent(p.bubbleFraction)}${p.measured ? ` · measured ${formatPercent(p.measured.bubbleFraction)}` : ''}`;
+  t.tooltip = new vscode.MarkdownString(
+    [
+      `**Pipeline plan of ${p.model}** — ${new Date(p.createdAt).toLocaleString()}`,
+      `- ${scheduleLabel(p)}, ${p.stages} stages, ${p.microbatches} micro-batches, hop ${p.commUs} µs`,
+      `- simulated bubble ${formatPercent(p.bubbleFraction)} (closed form ${formatPercent(p.closedFormBubble)}), peak in flight ${p.peakInFlight}`,
+      `- costs: ${p.costSource.kind}${p.costSource.estimated.length ? ' (partly estimated)' : ''}`,
+      ...(p.measured ? [`- measured forward pipeline: bubble ${formatPercent(p.measured.bubbleFraction)} vs simulated ${formatPercent(p.measured.simulated.bubbleFraction)}`] : []),
+    ].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('layers');
+  t.contextValue = 'twbPipeline';
+  return t;
+}
+
+function memoryPlanItem(p: MemoryPlan): vscode.TreeItem {
+  const t = new vscode.TreeItem(`Memory plan · ${p.model.replace(/^builtin:/, '')}`);
+  t.id = p.id;
+  t.description = `${p.input.gpus} GPUs · ZeRO ${p.input.zeroStage} · ${formatBytes(p.bytesPerGpu)}/GPU`;
+  t.tooltip = new vscode.MarkdownString(
+    [`**Memory plan of ${p.model}** — ${new Date(p.createdAt).toLocaleString()}`, ...p.byStage.map((s) => `- ZeRO ${s.zeroStage}: ${formatBytes(s.bytesPerGpu)} per GPU`)].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('database');
+  t.contextValue = 'twbMemoryPlan';
+  return t;
 }
 
 function runItem(r: InferenceRun): vscode.TreeItem {

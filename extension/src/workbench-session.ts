@@ -1,10 +1,13 @@
 import * as vscode from 'vscode';
 import { Envelope, ErrorValue, parseEnvelope } from '../../engine/src/protocol/envelope';
-import { CompressForm, HostEvents, RunForm, SessionMode, validateWebviewEvent, validateWebviewRequest, ViewId } from '../../engine/src/protocol/webview';
+import { CompressForm, HostEvents, WebviewRequests, RunForm, SessionMode, validateWebviewEvent, validateWebviewRequest, ViewId } from '../../engine/src/protocol/webview';
 import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import type { SweepRequest, TrainRequest } from '../../engine/src/train/request';
+import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
+import type { PipelineRequest } from '../../engine/src/pipeline/planner';
+import type { ProgressEvent } from '../../engine/src/protocol/engine';
 import type { TrainJobOptions } from './training-service';
 import type { CompressProgressEvent } from './compress-service';
 import { toErrorValue } from '../../engine/src/util/errors';
@@ -19,6 +22,8 @@ export interface SessionDeps {
   compress: (form: CompressForm, opts: { signal?: AbortSignal; onProgress?: (p: CompressProgressEvent) => void }) => Promise<CompressionReport>;
   train: (request: TrainRequest, opts: TrainJobOptions) => Promise<TrainingRun>;
   sweep: (request: SweepRequest) => Promise<VariantsReport>;
+  /** Plans (and measures) a pipeline through the engine; the plan is kept. */
+  planPipeline: (request: PipelineRequest, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<PipelinePlan>;
   log: (message: string) => void;
 }
 
@@ -43,6 +48,8 @@ export class WorkbenchSession implements vscode.Disposable {
   private readonly compressions: CompressionReport[] = [];
   private readonly trainings: TrainingRun[] = [];
   private readonly variants: VariantsReport[] = [];
+  private readonly pipelines: PipelinePlan[] = [];
+  private readonly memoryPlans: MemoryPlan[] = [];
   private readonly inflight = new Map<number, AbortController>();
   private pendingView: ViewId | undefined;
   private pendingCompare: HostEvents['compare/show'] | undefined;
@@ -92,6 +99,27 @@ export class WorkbenchSession implements vscode.Disposable {
   addVariants(report: VariantsReport): void {
     upsert(this.variants, report);
     if (this.ready) this.post('variants/added', { report });
+  }
+
+  /** A pipeline plan joins the Pipeline view and becomes the one shown there. */
+  addPipeline(plan: PipelinePlan): void {
+    upsert(this.pipelines, plan);
+    if (this.ready) this.post('pipeline/added', { plan });
+  }
+
+  /** A memory plan joins the Memory-plan view and becomes the one shown there. */
+  addMemoryPlan(plan: MemoryPlan): void {
+    upsert(this.memoryPlans, plan);
+    if (this.ready) this.post('memoryPlan/added', { plan });
+  }
+
+  /** Plans a pipeline on behalf of a command; progress and the plan show in the Pipeline view. */
+  async planPipeline(request: PipelineRequest): Promise<PipelinePlan> {
+    const plan = await this.deps.planPipeline(request, { onProgress: (p) => this.ready && this.post('run/progress', { ...p, requestId: HOST_REQUEST_ID }) });
+    // The Pipeline tab exists once a plan does, so the view is shown after the plan arrives.
+    this.addPipeline(plan);
+    this.showView('pipeline');
+    return plan;
   }
 
   /** Trains on behalf of a command; the Training view draws the curves live. */
@@ -183,6 +211,17 @@ export class WorkbenchSession implements vscode.Disposable {
         const report = await this.deps.compress(form, { signal: controller.signal, onProgress: (p) => this.post('run/progress', { ...p, requestId: id }) });
         this.addCompression(report);
         ok = { reportId: report.id };
+      } else if (req.method === 'pipeline/measure') {
+        const p = req.params as WebviewRequests['pipeline/measure']['params'];
+        const base = this.pipelines.find((d) => d.id === p.planId);
+        if (!base) throw new Error(`no pipeline plan with id "${p.planId}" in this view`);
+        if (!base.modelSource) throw new Error(`plan "${base.id}" names no model to run; plan it from a model or a profile run to measure it`);
+        const plan = await this.deps.planPipeline(
+          { source: base.modelSource, schedule: p.schedule, chunks: p.chunks, stages: p.stages, microbatches: p.microbatches, commUs: p.commUs, uniform: base.costSource.kind === 'uniform', measure: true, batch: base.batch, seq: base.seq, executionProvider: 'cpu', seed: 0 },
+          { signal: controller.signal, onProgress: (e) => this.post('run/progress', { ...e, requestId: id }) },
+        );
+        this.addPipeline(plan);
+        ok = { planId: plan.id };
       } else {
         const { runId } = req.params as { runId: string };
         const run = this.runs.find((r) => r.id === runId);
@@ -200,7 +239,7 @@ export class WorkbenchSession implements vscode.Disposable {
   private async sendInit(): Promise<void> {
     this.ready = true;
     const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
-    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
     if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
   }
 

@@ -89,7 +89,7 @@ before(
       await timed('install code-server', installCodeServer);
       vsix = await timed('npm run package', buildVsix);
       // Without them the panel stays blank and the profile wait below would only time out.
-      assertVsixHas(vsix, ['dist/extension.js', 'dist/engine-server.js', 'dist/webview/main.js']);
+      assertVsixHas(vsix, ['dist/extension.js', 'dist/engine-server.js', 'dist/pipeline-worker.js', 'dist/webview/main.js']);
       const prepare = async (workspace: string) => {
         // Not a model: 100 bytes of text. The editor must say so instead of spinning.
         await fs.writeFile(path.join(workspace, 'broken.onnx'), 'this is not an ONNX model, only text '.repeat(3).slice(0, 100));
@@ -273,6 +273,50 @@ test('Train Built-in Model… trains builtin:tiny-bert with window attention and
     assert.ok(run.phases.some((p: { phase: string }) => p.phase === 'backward'), 'the step profile has a backward phase');
     await frame.locator('svg.twb-loss-curve').first().waitFor({ timeout: 10_000 });
     await screenshotWebview(page(), frame, shot(OUT, 'training'));
+  }),
+);
+
+/** Waits for the input box asking `prompt`, optionally types `value`, and accepts it. */
+async function answerInput(prompt: RegExp, value?: string): Promise<void> {
+  await page().locator('.quick-input-widget').filter({ visible: true }).getByText(prompt).first().waitFor({ timeout: 30_000 });
+  if (value !== undefined) await page().locator('.quick-input-widget input').filter({ visible: true }).fill(value);
+  await page().keyboard.press('Enter');
+}
+
+test('Plan Pipeline… measures a real 2-stage pipeline of builtin:tiny-gpt, keeps the plan and draws the Pipeline view', { timeout: 4 * 60_000 }, () =>
+  step('pipeline', async () => {
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    const before = runFiles(runsDir);
+    await runCommand(page(), 'Transformer Workbench: Plan Pipeline…');
+    await pickQuickItem(page(), 'builtin:tiny-gpt');
+    await answerInput(/^Schedule:/);
+    await answerInput(/^Pipeline stages P/);
+    await answerInput(/^Micro-batches per step M/, '4');
+    await pickQuickItem(page(), 'Simulate and measure');
+    const { frame, text } = await waitForApp(page(), (t) => t.includes('Pipeline: tiny-gpt') && /measured[^]*simulated/i.test(t), 'the Pipeline view with its measurement', 3 * 60_000);
+    assert.match(text, /P = 2 · M = 4/, `the view shows the shape asked for: ${JSON.stringify(text.slice(0, 300))}`);
+    const added = runFiles(runsDir).filter((f) => !before.includes(f));
+    assert.equal(added.length, 1, `one pipeline plan kept in ${runsDir}`);
+    const plan = JSON.parse(await fs.readFile(path.join(runsDir, added[0]), 'utf8'));
+    assert.equal(plan.kind, 'pipeline');
+    assert.equal(plan.measured.timeline.length, 2 * 4, 'the measured pipeline ran every forward block');
+    assert.ok(plan.measured.maxAbsDiff <= 1e-4);
+    await frame.locator('svg.twb-gantt-measured').first().waitFor({ timeout: 10_000 });
+    await screenshotWebview(page(), frame, shot(OUT, 'pipeline'));
+  }),
+);
+
+test('Plan Memory (ZeRO)… reproduces the ZeRO paper\'s 7.5B × 64 GPUs figure in the Memory-plan view', { timeout: 2 * 60_000 }, () =>
+  step('memory-plan', async () => {
+    await runCommand(page(), 'Transformer Workbench: Plan Memory (ZeRO)…');
+    await answerInput(/^Parameters/);
+    await answerInput(/^Data-parallel GPUs N/);
+    await pickQuickItem(page(), '1');
+    await answerInput(/^Activations:/);
+    const { frame } = await waitForApp(page(), (t) => t.includes('Memory plan') && t.includes('ZeRO 3'), 'the Memory-plan view', 60_000);
+    // 31.4 GB (10⁹ bytes) per GPU at stage 1 is 29.2 GiB.
+    await frame.getByText('29.2 GiB').first().waitFor({ timeout: 10_000 });
+    await screenshotWebview(page(), frame, shot(OUT, 'memory-plan'));
   }),
 );
 

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '../../engine/src/cli';
 import { splitVariants } from '../../engine/src/cli/train-command';
 import { presetSpec } from '../../engine/src/model/spec';
 import { buildTransformer } from '../../engine/src/model/transformer';
@@ -12,28 +11,13 @@ import { summarizeModel } from '../../engine/src/onnx/summary';
 import { validateRun } from '../../engine/src/schema/validate-run';
 import { validateTrainingRun, validateVariantsReport } from '../../engine/src/schema/validate-training';
 import { assertValidOnnx } from './helpers/models';
+import { runTwb } from './helpers/cli';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'twb-train-cli-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `twb` in this process; `onStatus` sees every status line (and may abort). */
-async function twb(args: string[], opts: { signal?: AbortSignal; onStatus?: (line: string) => void } = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const status: string[] = [];
-  const io = {
-    stdout: (s: string) => out.push(s),
-    stderr: (s: string) => err.push(s),
-    status: (line: string | null) => {
-      if (line === null) return;
-      status.push(line);
-      opts.onStatus?.(line);
-    },
-    cwd: dir,
-  };
-  const code = await runCli(args, io, opts.signal);
-  return { code, stdout: out.join('\n'), stderr: err.join('\n'), status };
-}
+const twb = (args: string[], opts: { signal?: AbortSignal; onStatus?: (line: string) => void } = {}) => runTwb(dir, args, opts);
 
 /** A model small enough that a few steps take seconds. */
 const TINY = ['--layers', '2', '--hidden', '32', '--heads', '2', '--ffn', '64'];

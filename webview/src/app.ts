@@ -10,8 +10,10 @@ import { createHost, HostWindow } from './host';
 import { AppState, reduceHostEvent, Store, viewsOf } from './state';
 import { createCompareView } from './views/compare';
 import { createMemoryView } from './views/memory';
+import { createMemoryPlanView } from './views/memory-plan';
 import { createOpsView } from './views/ops';
 import { createOverviewView } from './views/overview';
+import { createPipelineView } from './views/pipeline';
 import { createQuantizationView } from './views/quantization';
 import { createRunPicker } from './views/run-picker';
 import { createTimelineView } from './views/timeline';
@@ -20,7 +22,7 @@ import { createTrainingView } from './views/training';
 import { createVariantsView } from './views/variants';
 import type { View, ViewContext } from './views/view';
 
-const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', training: 'Training', variants: 'Variants' };
+const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', training: 'Training', variants: 'Variants', pipeline: 'Pipeline', 'memory-plan': 'Memory plan' };
 
 export function startApp(app: HTMLElement): void {
   const host = createHost(window as unknown as HostWindow, () => document.getElementById('twb-boot')?.textContent ?? null, (m) => console.warn(`twb: ${m}`));
@@ -37,6 +39,8 @@ export function startApp(app: HTMLElement): void {
     quantization: createQuantizationView(ctx),
     training: createTrainingView(ctx),
     variants: createVariantsView(ctx),
+    pipeline: createPipelineView(ctx),
+    'memory-plan': createMemoryPlanView(ctx),
   };
   const report = (where: string, e: unknown) => client.reportError(`${where}: ${e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e)}`);
   window.addEventListener('error', (e) => report('uncaught error', e.error ?? e.message));

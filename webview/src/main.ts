@@ -1,6 +1,7 @@
 /** Entry point of the workbench webview bundle (dist/webview/main.js + main.css). */
 import '../../media/webview.css';
 import './styles/training.css';
+import './styles/parallel.css';
 import './components';
 import { startApp } from './app';
 

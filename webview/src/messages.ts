@@ -9,6 +9,8 @@ import type { TrainingRun, VariantsReport } from '../../engine/src/schema/traini
 import type { ErrorValue } from '../../engine/src/protocol/envelope';
 import { validateCompressionReport } from '../../engine/src/schema/validate-compression';
 import { validateTrainingRun, validateVariantsReport } from '../../engine/src/schema/validate-training';
+import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
+import { validateMemoryPlan, validatePipelinePlan } from '../../engine/src/schema/validate-parallel';
 
 export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
 
@@ -63,6 +65,12 @@ export const trainingProblem = (v: unknown): string | undefined => problemOf(val
 /** Why `v` is not a usable variants comparison (the full schema check), or undefined when it is. */
 export const variantsProblem = (v: unknown): string | undefined => problemOf(validateVariantsReport, v);
 
+/** Why `v` is not a usable pipeline plan (the full schema check), or undefined when it is. */
+export const pipelineProblem = (v: unknown): string | undefined => problemOf(validatePipelinePlan, v);
+
+/** Why `v` is not a usable memory plan (the full schema check), or undefined when it is. */
+export const memoryPlanProblem = (v: unknown): string | undefined => problemOf(validateMemoryPlan, v);
+
 /** Why an optional list of documents in `session/init` is unusable, or undefined when every one passes. */
 function listProblem(name: string, list: unknown, problem: (v: unknown) => string | undefined): string | undefined {
   if (list === undefined) return undefined;
@@ -89,7 +97,7 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
         const p = runProblem(r);
         if (p) return `session/init: ${p}`;
       }
-      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem);
+      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem);
       if (docs) return docs;
       if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
       if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
@@ -111,6 +119,14 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
     case 'variants/added': {
       const p = variantsProblem(params.report);
       return p ? `variants/added: ${p}` : { event, params: { report: params.report as VariantsReport } };
+    }
+    case 'pipeline/added': {
+      const p = pipelineProblem(params.plan);
+      return p ? `pipeline/added: ${p}` : { event, params: { plan: params.plan as PipelinePlan } };
+    }
+    case 'memoryPlan/added': {
+      const p = memoryPlanProblem(params.plan);
+      return p ? `memoryPlan/added: ${p}` : { event, params: { plan: params.plan as MemoryPlan } };
     }
     case 'training/progress': {
       const { jobId, model, variant, step, steps, loss, accuracy, message } = params;

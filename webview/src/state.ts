@@ -7,6 +7,7 @@ import { VIEW_IDS, type HostEvents, type RunForm, type SessionMode, type ViewId 
 import type { InferenceRun } from '../../engine/src/schema/run';
 import type { CompressionReport } from '../../engine/src/schema/compression';
 import type { StepValue, TrainingRun, VariantsReport } from '../../engine/src/schema/training';
+import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { defaultComparePair } from './charts/compare';
 import type { HostEvent } from './messages';
 
@@ -20,7 +21,7 @@ export interface Job {
   message: string;
   cancelling: boolean;
   /** What runs: a profile, or a quantization/pruning run started from the Quantization view. Unknown for runs the host started. */
-  kind?: 'profile' | 'compress';
+  kind?: 'profile' | 'compress' | 'pipeline';
 }
 
 /** A message shown under the run controls. */
@@ -45,7 +46,7 @@ export interface LiveTraining {
   ended?: Notice;
 }
 
-export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants'>;
+export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans'>;
 
 export interface AppState {
   /** Undefined until `session/init` arrives. */
@@ -67,6 +68,14 @@ export interface AppState {
   variantReports: VariantsReport[];
   /** Comparison the Variants view shows. */
   selectedVariantsId?: string;
+  /** Pipeline plans, oldest first. */
+  pipelines: PipelinePlan[];
+  /** Plan the Pipeline view shows. */
+  selectedPipelineId?: string;
+  /** Memory plans, oldest first. */
+  memoryPlans: MemoryPlan[];
+  /** Plan the Memory-plan view shows. */
+  selectedMemoryPlanId?: string;
   view: ViewId;
   form: RunForm;
   /** Runs in the Compare view; `explicit` once the user or host picked them. */
@@ -79,27 +88,31 @@ export interface AppState {
 export const INITIAL_FORM: RunForm = { model: '', executionProvider: 'cpu', threads: 0, optLevel: 'all', batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
 
 export function initialState(): AppState {
-  return { runs: [], compressions: [], trainings: [], variantReports: [], view: 'overview', form: INITIAL_FORM };
+  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], view: 'overview', form: INITIAL_FORM };
 }
 
 /**
  * Views offered in a mode: the offline report cannot run anything, so it has no Toggles, and it has
  * a Quantization view only when it carries compression reports. Training and Variants concern the
  * built-in models, not an opened .onnx file: outside the profiler panel they appear only with data.
+ * Pipeline and Memory-plan appear only with a plan to show, in every mode: plans are made by a
+ * command or `twb pipeline` / `twb memory-plan`, and the panel's tab bar is full enough already.
  */
-export function viewsFor(mode: SessionMode, hasCompressions = false, hasTrainings = false, hasVariants = false): ViewId[] {
+export function viewsFor(mode: SessionMode, hasCompressions = false, hasTrainings = false, hasVariants = false, hasPipelines = false, hasMemoryPlans = false): ViewId[] {
   return VIEW_IDS.filter((v) => {
     if (v === 'toggles') return mode !== 'report';
     if (v === 'quantization') return mode !== 'report' || hasCompressions;
     if (v === 'training') return mode === 'profiler' || hasTrainings;
     if (v === 'variants') return mode === 'profiler' || hasVariants;
+    if (v === 'pipeline') return hasPipelines;
+    if (v === 'memory-plan') return hasMemoryPlans;
     return true;
   });
 }
 
 /** The views of the current state (see `viewsFor`). */
-export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports'>): ViewId[] {
-  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0, s.trainings.length > 0 || !!s.liveTraining, s.variantReports.length > 0);
+export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans'>): ViewId[] {
+  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0, s.trainings.length > 0 || !!s.liveTraining, s.variantReports.length > 0, s.pipelines.length > 0, s.memoryPlans.length > 0);
 }
 
 export function selectedReport(s: AppState): CompressionReport | undefined {
@@ -112,6 +125,14 @@ export function selectedTraining(s: AppState): TrainingRun | undefined {
 
 export function selectedVariants(s: AppState): VariantsReport | undefined {
   return s.variantReports.find((r) => r.id === s.selectedVariantsId) ?? s.variantReports[s.variantReports.length - 1];
+}
+
+export function selectedPipeline(s: AppState): PipelinePlan | undefined {
+  return s.pipelines.find((p) => p.id === s.selectedPipelineId) ?? s.pipelines[s.pipelines.length - 1];
+}
+
+export function selectedMemoryPlan(s: AppState): MemoryPlan | undefined {
+  return s.memoryPlans.find((p) => p.id === s.selectedMemoryPlanId) ?? s.memoryPlans[s.memoryPlans.length - 1];
 }
 
 /** Id of the document to keep selected after a new list arrives: the current one if still there, else the newest. */
@@ -158,8 +179,8 @@ export function canRun(s: AppState): boolean {
 export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
   switch (e.event) {
     case 'session/init': {
-      const { runs, form, view, compressions = [], trainings = [], variants = [], ...session } = e.params;
-      const views = viewsFor(session.mode, compressions.length > 0, trainings.length > 0 || !!s.liveTraining, variants.length > 0);
+      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], ...session } = e.params;
+      const views = viewsFor(session.mode, compressions.length > 0, trainings.length > 0 || !!s.liveTraining, variants.length > 0, pipelines.length > 0, memoryPlans.length > 0);
       const pair = defaultComparePair(runs);
       return {
         session,
@@ -171,6 +192,10 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
         selectedTrainingId: keepSelected(s.selectedTrainingId, trainings),
         variantReports: [...variants],
         selectedVariantsId: keepSelected(s.selectedVariantsId, variants),
+        pipelines: [...pipelines],
+        selectedPipelineId: keepSelected(s.selectedPipelineId, pipelines),
+        memoryPlans: [...memoryPlans],
+        selectedMemoryPlanId: keepSelected(s.selectedMemoryPlanId, memoryPlans),
         form,
         view: view && views.includes(view) ? view : views.includes(s.view) ? s.view : 'overview',
         compare: pair ? { ...pair, explicit: false } : undefined,
@@ -203,6 +228,11 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
       return s.liveTraining?.jobId === e.params.jobId ? { liveTraining: { ...s.liveTraining, ended: noticeOf(e.params.error) } } : {};
     case 'variants/added':
       return { variantReports: withDoc(s.variantReports, e.params.report), selectedVariantsId: e.params.report.id };
+    case 'pipeline/added':
+      // A measured plan arrives before the response to its request, which ends that job.
+      return { pipelines: withDoc(s.pipelines, e.params.plan), selectedPipelineId: e.params.plan.id, job: s.job?.requestId === 0 ? undefined : s.job };
+    case 'memoryPlan/added':
+      return { memoryPlans: withDoc(s.memoryPlans, e.params.plan), selectedMemoryPlanId: e.params.plan.id };
     case 'run/progress': {
       const p = e.params;
       if (s.job && s.job.requestId === p.requestId) return { job: { ...s.job, phase: p.phase, done: p.done, total: p.total, message: p.message } };

@@ -7,6 +7,7 @@ import { InferenceRun } from '../schema/run';
 import { CompressionReport } from '../schema/compression';
 import { defaultConfig } from '../schema/config';
 import { TrainingRun, VariantsReport } from '../schema/training';
+import { MemoryPlan, PipelinePlan } from '../schema/parallel';
 import { WorkbenchDocument } from '../schema/validate-document';
 
 export interface ReportAssets {
@@ -112,6 +113,21 @@ export function renderVariantsReport(report: VariantsReport, assets: ReportAsset
   return renderReportHtml(init, assets, `${report.model} variants — Transformer Workbench`);
 }
 
+/**
+ * The report of one pipeline plan, opened on the Pipeline view. Its controls still re-simulate (the
+ * simulator is part of the bundle); measuring needs VS Code.
+ */
+export function renderPipelineReport(plan: PipelinePlan, assets: ReportAssets = loadReportAssets()): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm(plan.model), providers: [], runs: [], pipelines: [plan], view: 'pipeline' };
+  return renderReportHtml(init, assets, `${plan.model} pipeline (${plan.schedule}, ${plan.stages} stages) — Transformer Workbench`);
+}
+
+/** The report of one memory plan, opened on the Memory-plan view (its controls recompute offline). */
+export function renderMemoryPlanReport(plan: MemoryPlan, assets: ReportAssets = loadReportAssets()): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm(plan.model), providers: [], runs: [], memoryPlans: [plan], view: 'memory-plan' };
+  return renderReportHtml(init, assets, `${plan.model} memory plan (${plan.input.gpus} GPUs, ZeRO ${plan.input.zeroStage}) — Transformer Workbench`);
+}
+
 /** The report of any kept document, on the view that shows its kind. */
 export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAssets = loadReportAssets()): string {
   switch (doc.kind) {
@@ -123,5 +139,9 @@ export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAsset
       return renderTrainingReport(doc.run, assets);
     case 'variants':
       return renderVariantsReport(doc.report, assets);
+    case 'pipeline':
+      return renderPipelineReport(doc.plan, assets);
+    case 'memory-plan':
+      return renderMemoryPlanReport(doc.plan, assets);
   }
 }

@@ -7,9 +7,12 @@ import { CompressionReport } from '../schema/compression';
 import { InferenceRun } from '../schema/run';
 import { TRAIN_TASKS, TrainingRun, VariantsReport } from '../schema/training';
 import { runConfigFields, validateRun } from '../schema/validate-run';
-import { arrayUpTo, numberIn, object, oneOf, optional, str, strUpTo, Validator } from '../schema/validate';
+import { arrayUpTo, bool, numberIn, object, oneOf, optional, str, strUpTo, Validator } from '../schema/validate';
 import { parseAttention } from '../model/variants';
 import type { BackendChoice } from '../runtime/tfjs';
+import type { PipelineProgress, PipelineRequest } from '../pipeline/planner';
+import type { PipelinePlan } from '../schema/parallel';
+import { SCHEDULES } from '../schema/parallel';
 import type { SpecOverrides, SweepProgress, SweepRequest, TrainProgress, TrainRequest } from '../train/request';
 import { TwbError } from '../util/errors';
 import { ModelSummaryView, ProviderInfo } from './webview';
@@ -30,6 +33,8 @@ export interface EngineRequests {
   'train/run': { params: { request: TrainRequest }; result: TrainingRun };
   /** Compares structural variants with a sequence-length sweep; emits `sweep/progress` events tagged with this request's id. */
   'sweep/run': { params: { request: SweepRequest }; result: VariantsReport };
+  /** Plans a pipeline (and with `measure`, runs it); emits `pipeline/progress` events tagged with this request's id. */
+  'pipeline/plan': { params: { request: PipelineRequest }; result: PipelinePlan };
   /** Renders a self-contained HTML report of a run. */
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
@@ -51,6 +56,8 @@ export interface EngineEvents {
   'train/progress': TrainProgress & { requestId: number };
   /** Progress of a `sweep/run` request. */
   'sweep/progress': SweepProgress & { requestId: number };
+  /** Progress of a `pipeline/plan` request. */
+  'pipeline/progress': PipelineProgress & { requestId: number };
   'log/write': { level: 'info' | 'warn' | 'error'; message: string };
 }
 
@@ -162,6 +169,21 @@ const sweepRequest = object<SweepRequest>({
   pointBudgetMs: optional(numberIn(1, 3_600_000)),
 });
 
+const pipelineRequest = object<PipelineRequest>({
+  source: nonEmpty(MAX_PATH),
+  schedule: oneOf(SCHEDULES),
+  stages: int(1, 64),
+  microbatches: int(1, 4096),
+  chunks: int(1, 16),
+  commUs: numberIn(0, 1e8),
+  uniform: bool,
+  measure: bool,
+  batch: int(1, 4096),
+  seq: int(1, 1 << 16),
+  executionProvider: strUpTo(32),
+  seed: int(0, 2 ** 32 - 1),
+});
+
 export const engineParamValidators: { [M in EngineMethod]: Validator<EngineRequests[M]['params']> } = {
   'engine/hello': empty,
   'providers/list': empty,
@@ -170,5 +192,6 @@ export const engineParamValidators: { [M in EngineMethod]: Validator<EngineReque
   'compress/run': object({ request: compressRunRequest }),
   'train/run': object({ request: trainRequest }),
   'sweep/run': object({ request: sweepRequest }),
+  'pipeline/plan': object({ request: pipelineRequest }),
   'report/render': object({ run: (v) => validateRun(v) }),
 };

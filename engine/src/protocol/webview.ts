@@ -9,15 +9,16 @@ import type { ModelSummary } from '../onnx/summary';
 import { InferenceRun, RunConfig } from '../schema/run';
 import { TrainingRun, VariantsReport } from '../schema/training';
 import { CompressionReport } from '../schema/compression';
+import { MemoryPlan, PipelinePlan, SCHEDULES } from '../schema/parallel';
 import { runConfigFields } from '../schema/validate-run';
-import { object, str, Validator } from '../schema/validate';
+import { numberIn, object, oneOf, str, strUpTo, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
 import { ErrorValue } from './envelope';
 import { compressForm, CompressForm } from './compress';
 
 export type { CompressForm } from './compress';
 
-export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'training', 'variants'] as const;
+export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'training', 'variants', 'pipeline', 'memory-plan'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /** The run configuration form (Toggles view): RunConfig's fields a user sets, plus the model. */
@@ -65,6 +66,10 @@ export interface HostEvents {
     trainings?: TrainingRun[];
     /** Variant comparisons for the Variants view (kept ones, or the one opened). */
     variants?: VariantsReport[];
+    /** Pipeline plans for the Pipeline view (kept ones, or the one opened). */
+    pipelines?: PipelinePlan[];
+    /** Memory plans for the Memory-plan view (kept ones, or the one opened). */
+    memoryPlans?: MemoryPlan[];
     /** Model summary shown first in the custom editor. */
     summary?: ModelSummaryView;
     /** Set when the editor's file could not be read as a model. */
@@ -92,6 +97,10 @@ export interface HostEvents {
   'training/ended': { jobId: string; error: ErrorValue };
   /** A finished variants comparison joins the list and becomes the selected one. */
   'variants/added': { report: VariantsReport };
+  /** A pipeline plan (planned, or measured on request) joins the list and becomes the selected one. */
+  'pipeline/added': { plan: PipelinePlan };
+  /** A memory plan joins the list and becomes the selected one (camel case: envelope names admit no hyphen). */
+  'memoryPlan/added': { plan: MemoryPlan };
   /** Show two runs side by side in the Compare view. */
   'compare/show': { baseId: string; otherId: string };
   /** Switch to a view (e.g. from a command). */
@@ -108,9 +117,32 @@ export interface WebviewRequests {
    * `run/progress` with this request's id, then the report as `compress/added`, then the response.
    */
   'compress/start': { params: { form: CompressForm }; result: { reportId: string } };
+  /**
+   * Runs the plan's model as a real pipeline (one ORT session per stage) with the shape the user set
+   * in the Pipeline view; progress arrives as `run/progress` with this request's id, then the new
+   * plan (with `measured`) as `pipeline/added`, then the response with its id.
+   */
+  'pipeline/measure': { params: PipelineMeasureParams; result: { planId: string } };
   /** Writes a self-contained HTML report of a run; responds with the file path (or null if dismissed). */
   'report/export': { params: { runId: string }; result: { path: string | null } };
 }
+
+/** The Pipeline view's shape to measure: the plan it started from and the controls' values. */
+export interface PipelineMeasureParams {
+  planId: string;
+  schedule: PipelinePlan['schedule'];
+  /** Devices, P. */
+  stages: number;
+  /** Micro-batches per step, M. */
+  microbatches: number;
+  /** Chunks per device, V (interleaved: 2 or more; otherwise 1). */
+  chunks: number;
+  /** Time per hop between stages used for the simulation beside the measurement, microseconds. */
+  commUs: number;
+}
+
+/** Bounds of the Pipeline view's controls, shared with the request check. */
+export const PIPELINE_LIMITS = { stages: 64, microbatches: 1024, chunks: 16, commUs: 1e7 } as const;
 
 export interface WebviewEvents {
   'ui/ready': Record<string, never>;
@@ -125,6 +157,14 @@ const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewReques
   'run/start': object({ form: runForm }),
   'report/export': object({ runId: str }),
   'compress/start': object({ form: compressForm }),
+  'pipeline/measure': object<PipelineMeasureParams>({
+    planId: strUpTo(4096),
+    schedule: oneOf(SCHEDULES),
+    stages: numberIn(1, PIPELINE_LIMITS.stages, true),
+    microbatches: numberIn(1, PIPELINE_LIMITS.microbatches, true),
+    chunks: numberIn(1, PIPELINE_LIMITS.chunks, true),
+    commUs: numberIn(0, PIPELINE_LIMITS.commUs),
+  }),
 };
 
 const eventValidators: { [E in keyof WebviewEvents]: Validator<WebviewEvents[E]> } = {

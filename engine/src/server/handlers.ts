@@ -5,6 +5,8 @@ import { describeModel } from '../profile/describe';
 import { loadModelSource } from '../profile/model-source';
 import { defaultDeps, profileInference } from '../profile/profiler';
 import { providerStatuses } from '../runtime/ort';
+import { planPipelineRequest } from '../pipeline/planner';
+import * as os from 'node:os';
 import { sweepVariants } from '../train/sweep';
 import { trainModel } from '../train/trainer';
 import { version } from '../../../package.json';
@@ -37,6 +39,8 @@ export function engineHandlers(): Handlers {
       trainModel(request, { signal: ctx.signal, onProgress: (p) => ctx.emit('train/progress', { requestId: ctx.requestId, ...p }) }),
     'sweep/run': async ({ request }, ctx) =>
       sweepVariants(request, { signal: ctx.signal, onProgress: (p) => ctx.emit('sweep/progress', { requestId: ctx.requestId, ...p }) }),
+    'pipeline/plan': async ({ request }, ctx) =>
+      planPipelineRequest(request, { now: () => new Date(), cpuCount: os.cpus().length, signal: ctx.signal, onProgress: (p) => ctx.emit('pipeline/progress', { requestId: ctx.requestId, ...p }) }),
     'report/render': async ({ run }) => ({ html: renderRunReport(run) }),
   };
 }
