@@ -13,6 +13,7 @@
  *      tokens/s per tfjs backend (bench/train.ts)
  *  (g) a real 2-stage pipeline of ORT workers against the whole model in one session, and against
  *      the simulator fed the measured stage times (bench/pipeline.ts)
+ *  (h) the advisor's speed estimates (INT8, INT4, threads) against the measured change (bench/advisor.ts)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';
@@ -32,6 +33,7 @@ import { BenchRow, runTimelineBench } from './timeline';
 import { runQuantBench } from './quant';
 import { runTrainBench } from './train';
 import { runPipelineBench } from './pipeline';
+import { runAdvisorBench } from './advisor';
 
 const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
   rows.push(...(await runQuantBench()));
   rows.push(...(await runTrainBench()));
   rows.push(...(await runPipelineBench()));
+  rows.push(...(await runAdvisorBench()));
 
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
   console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);

@@ -22,6 +22,12 @@ import { probeModelBytes } from './model/probe';
 import { builtinSpec, variantOf } from './profile/model-source';
 import { defaultDeps, profileInference, ProfileProgress } from './profile/profiler';
 import { ProfileRequest } from './schema/config';
+import type { RunConfig } from './schema/run';
+import { parseTwbConfig, TwbConfig } from './schema/twb-config';
+import { EXPORT_COMMAND_OPTIONS, exportCommand } from './cli/export-command';
+import { SUGGEST_OPTIONS, suggestCommand } from './cli/suggest-command';
+import { APPLY_OPTIONS, applyCommand } from './cli/apply-command';
+import { TUNE_OPTIONS, tuneCommand } from './cli/tune-command';
 import { parseDimAssignment } from './runtime/dims';
 import { providerStatuses } from './runtime/ort';
 import { TwbError } from './util/errors';
@@ -32,6 +38,7 @@ import { version } from '../../package.json';
 
 
 const PROFILE_OPTIONS: Record<string, OptionSpec> = {
+  config: { kind: 'string', arg: 'FILE', help: 'a twb config (twb export --format twb): its model and options; options given here win' },
   ep: { kind: 'string', arg: 'cpu|webgpu|cuda', help: 'execution provider (default cpu)' },
   threads: { kind: 'int', arg: 'N', help: 'intra-op threads (default: all cores)' },
   'opt-level': { kind: 'string', arg: 'disabled|basic|extended|all', help: 'graph optimization level (default all; disabled maps 1:1 to the stored graph)' },
@@ -114,6 +121,10 @@ function usage(): string {
     '  twb pipeline <model | run.json> [--stages P --microbatches M --schedule S]   plan, simulate and (--measure) run a pipeline',
     '  twb memory-plan --params N --gpus N --zero 0|1|2|3   bytes per GPU under data parallelism and ZeRO',
     '  twb export-distributed <plan.json> --format F        DeepSpeed / accelerate / torchrun / PyTorch pipelining config',
+    '  twb export <run.json | plan.json> --format F         twb config, ORT session options / snippets / optimized model, report',
+    '  twb suggest <run.json>                               suggestions with estimates made before anything runs',
+    '  twb apply <run.json> --suggestion ID                 apply one, measure it, set it beside the estimate',
+    '  twb tune <model> --eval FILE [--max-accuracy-drop X] search compressions under an accuracy budget; keep the best',
     '  twb eps                                              list execution providers and whether they work here',
     '  twb help [command] | --help | --version',
     '',
@@ -145,6 +156,18 @@ function usage(): string {
     '',
     'twb export-distributed options:',
     formatOptions(EXPORT_OPTIONS),
+    '',
+    'twb export options:',
+    formatOptions(EXPORT_COMMAND_OPTIONS),
+    '',
+    'twb suggest options:',
+    formatOptions(SUGGEST_OPTIONS),
+    '',
+    'twb apply options:',
+    formatOptions(APPLY_OPTIONS),
+    '',
+    'twb tune options:',
+    formatOptions(TUNE_OPTIONS),
   ].join('\n');
 }
 
@@ -182,13 +205,21 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         return await pipelineCommand(parseArgs(rest, PIPELINE_OPTIONS, 'pipeline'), io, signal);
       case 'memory-plan':
         return await memoryPlanCommand(parseArgs(rest, MEMORY_PLAN_OPTIONS, 'memory-plan'), io);
+      case 'suggest':
+        return await suggestCommand(parseArgs(rest, SUGGEST_OPTIONS, 'suggest'), io, signal);
+      case 'apply':
+        return await applyCommand(parseArgs(rest, APPLY_OPTIONS, 'apply'), io, signal);
+      case 'tune':
+        return await tuneCommand(parseArgs(rest, TUNE_OPTIONS, 'tune'), io, signal);
+      case 'export':
+        return await exportCommand(parseArgs(rest, EXPORT_COMMAND_OPTIONS, 'export'), io);
       case 'export-distributed':
         return await exportDistributedCommand(parseArgs(rest, EXPORT_OPTIONS, 'export-distributed'), io);
       case 'eps':
         parseArgs(rest, EPS_OPTIONS, 'eps');
         return await epsCommand(io);
       default:
-        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep, pipeline, memory-plan, export-distributed`);
+        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep, pipeline, memory-plan, export-distributed, export, suggest, apply, tune`);
     }
   } catch (e) {
     return reportFailure(e, io, debug);
@@ -212,29 +243,32 @@ function reportFailure(e: unknown, io: CliIO, debug: boolean): number {
 
 async function profileCommand(args: ParsedArgs, io: CliIO, signal?: AbortSignal): Promise<number> {
   const o = args.options;
-  if (args.positionals.length !== 1) {
-    throw new TwbError('usage', args.positionals.length === 0 ? 'twb profile needs a model: a path to an .onnx file or builtin:NAME' : `twb profile takes one model, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
-  }
-  const dims: Record<string, number> = {};
+  const fromConfig = o.config === undefined ? undefined : await readConfig(o.config as string, io);
+  if (args.positionals.length > 1) throw new TwbError('usage', `twb profile takes one model, got ${args.positionals.length}: ${args.positionals.join(' ')}`);
+  const model = args.positionals[0] ?? fromConfig?.model;
+  if (!model) throw new TwbError('usage', 'twb profile needs a model: a path to an .onnx file or builtin:NAME (or --config FILE)');
+  const dims: Record<string, number> = { ...fromConfig?.config.dims };
   for (const d of (o.dim as string[] | undefined) ?? []) {
     const [name, value] = parseDimAssignment(d);
     dims[name] = value;
   }
+  const base: Partial<RunConfig> = fromConfig?.config ?? {};
+  const pick = <T>(option: unknown, fallback: T | undefined) => (option !== undefined ? (option as T) : fallback);
   const request: Partial<ProfileRequest> & { model: string } = {
-    model: args.positionals[0],
-    executionProvider: o.ep as string | undefined,
-    threads: o.threads as number | undefined,
-    optLevel: o['opt-level'] as string | undefined,
-    batch: o.batch as number | undefined,
-    seq: o.seq as number | undefined,
-    past: o.past as number | undefined,
+    model,
+    executionProvider: pick(o.ep, base.executionProvider),
+    threads: pick(o.threads, base.threads),
+    optLevel: pick(o['opt-level'], base.optLevel),
+    batch: pick(o.batch, base.batch),
+    seq: pick(o.seq, base.seq),
+    past: pick(o.past, base.past),
     dims,
-    warmup: o.warmup as number | undefined,
-    runs: o.runs as number | undefined,
-    profiledRuns: o['profiled-runs'] as number | undefined,
-    seed: o.seed as number | undefined,
-    attention: o.attention as string | undefined,
-    shareLayers: o['share-layers'] as string | undefined,
+    warmup: pick(o.warmup, base.warmup),
+    runs: pick(o.runs, base.runs),
+    profiledRuns: pick(o['profiled-runs'], base.profiledRuns),
+    seed: pick(o.seed, base.seed),
+    attention: pick(o.attention, base.attention),
+    shareLayers: pick(o['share-layers'], base.shareLayers),
   };
   const onProgress = o.quiet ? undefined : (p: ProfileProgress) => io.status(p.message);
   let run;
@@ -246,6 +280,21 @@ async function profileCommand(args: ParsedArgs, io: CliIO, signal?: AbortSignal)
   io.stdout(formatRunReport(run, (o.top as number | undefined) ?? 15));
   await keepDocument(run, args.options, io, '\nRun');
   return 0;
+}
+
+/** A twb config with its model path made relative to the folder it is run from. */
+async function readConfig(file: string, io: CliIO): Promise<TwbConfig> {
+  const full = path.resolve(io.cwd, file);
+  const text = await fs.readFile(full, 'utf8').catch(() => {
+    throw new TwbError('io', `config file "${file}" cannot be read`);
+  });
+  let config: TwbConfig;
+  try {
+    config = parseTwbConfig(text);
+  } catch (e) {
+    throw new TwbError('io', `"${file}": ${(e as Error).message}`, 'twb export --format twb writes a config from a run.');
+  }
+  return isBuiltinRef(config.model) ? config : { ...config, model: path.resolve(path.dirname(full), config.model) };
 }
 
 async function modelCommand(args: ParsedArgs, io: CliIO): Promise<number> {

@@ -8,13 +8,14 @@ import { EngineClient } from './engine-client';
 import { ONNX_EDITOR_VIEW_TYPE, OnnxEditorProvider } from './onnx-editor';
 import { describeFailure, ProfilerService } from './profiler-service';
 import { exportReport } from './report-export';
-import { modelsDir, RunStore, runsDir, StoredEntry } from './run-store';
+import { modelsDir, RunStore, runsDir, StoredEntry, workspaceDir } from './run-store';
 import { askSweep, askTraining } from './training-prompts';
 import { TrainingService } from './training-service';
 import { ParallelService } from './parallel-service';
 import { askMemoryPlan, askPipeline } from './parallel-prompts';
 import { exportDistributedConfig } from './distributed-export';
 import { planMemory } from '../../engine/src/analysis/zero-memory';
+import { AdviceService } from './advice-service';
 import { JobGate } from './job-gate';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
   const trainer = new TrainingService(engine, store, statusBar, gate);
   const parallel = new ParallelService(engine, store, statusBar, gate);
+  const advisor = new AdviceService(engine, store, statusBar, gate, () => workspaceDir(context));
   const deps: SessionDeps = {
     profiler,
     providers: () => engine.request('providers/list', {}),
@@ -53,6 +55,16 @@ export function activate(context: vscode.ExtensionContext): void {
     train: (request, opts) => trainer.train(request, opts),
     sweep: (request) => trainer.sweep(request),
     planPipeline: (request, opts) => parallel.plan(request, opts),
+    suggest: async (run, opts) => {
+      const report = await advisor.suggest(run, opts);
+      await store.save(report);
+      return report;
+    },
+    apply: async (run, report, suggestionId, opts) => {
+      const result = await advisor.apply(run, report, suggestionId, opts);
+      if (result.suggestion.change.kind === 'config') void advisor.offerConfig(run, result).catch((e: unknown) => output.warn(`twb config diff: ${describeFailure(e).message}`));
+      return result;
+    },
     log: (m) => output.warn(m),
   };
   const tree = new RunsTreeProvider(store);
@@ -174,6 +186,18 @@ export function activate(context: vscode.ExtensionContext): void {
       void vscode.window.showErrorMessage(`Transformer Workbench: ${describeFailure(e).message}`);
     }
   });
+  command('suggestOptimizations', async () => {
+    const run = WorkbenchPanel.active?.session.latestRun ?? (await pickRuns('Suggest optimizations for which run?', 1))?.[0];
+    if (!run) return;
+    try {
+      await panel(run.model.source).session.suggest(run);
+    } catch (e) {
+      const f = describeFailure(e);
+      if (f.code === 'cancelled') return output.info('suggestions cancelled');
+      output.error(`suggestions failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
+      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+    }
+  });
   command('cancelRun', () => {
     gate.cancel();
   });
@@ -213,6 +237,12 @@ export function activate(context: vscode.ExtensionContext): void {
       const p = panel(item.plan.modelSource ?? DEFAULT_MODEL);
       p.session.addPipeline(item.plan);
       p.session.showView('pipeline');
+      return;
+    }
+    if (item?.kind === 'suggestions') {
+      const p = panel(item.report.source.model);
+      p.session.addSuggestions(item.report);
+      p.session.showView('suggestions');
       return;
     }
     if (item?.kind === 'memory-plan') {

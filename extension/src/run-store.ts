@@ -5,6 +5,7 @@ import { CompressionReport } from '../../engine/src/schema/compression';
 import { InferenceRun } from '../../engine/src/schema/run';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
+import { SuggestionsReport } from '../../engine/src/schema/advice';
 import { parseDocumentJson, WorkbenchDocument } from '../../engine/src/schema/validate-document';
 import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 
@@ -12,6 +13,11 @@ import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 export function runsDir(context: vscode.ExtensionContext): string {
   const folder = vscode.workspace.workspaceFolders?.[0];
   return folder ? path.join(folder.uri.fsPath, '.twb', 'runs') : path.join(context.globalStorageUri.fsPath, 'runs');
+}
+
+/** The folder `.twb/` lives in: the first workspace folder, else the extension's storage. */
+export function workspaceDir(context: vscode.ExtensionContext): string {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.globalStorageUri.fsPath;
 }
 
 /** Where quantized and pruned built-in models go: `.twb/models/` beside the runs. */
@@ -32,7 +38,7 @@ export const isStoredReport = (e: StoredEntry): e is StoredReport => e.kind === 
 export const documentOf = (e: WorkbenchDocument): KeptDocument => ('run' in e ? e.run : 'plan' in e ? e.plan : e.report);
 
 /** What a kept file holds. */
-export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan;
+export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan | SuggestionsReport;
 
 const createdAt = (e: StoredEntry) => documentOf(e).createdAt;
 

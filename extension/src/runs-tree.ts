@@ -6,6 +6,7 @@ import { jobLabel } from './compress-target';
 import { RunStore, StoredEntry } from './run-store';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
+import { SuggestionsReport } from '../../engine/src/schema/advice';
 
 /** `1.42× · 31.2 dB`: a report's headline figures (speedup, output SQNR). */
 export function reportHeadline(r: CompressionReport): string {
@@ -52,6 +53,8 @@ function treeItem(item: StoredEntry): vscode.TreeItem {
       return pipelineItem(item.plan);
     case 'memory-plan':
       return memoryPlanItem(item.plan);
+    case 'suggestions':
+      return suggestionsItem(item.report);
     case 'inference':
       return runItem(item.run);
   }
@@ -86,6 +89,19 @@ function memoryPlanItem(p: MemoryPlan): vscode.TreeItem {
   );
   t.iconPath = new vscode.ThemeIcon('database');
   t.contextValue = 'twbMemoryPlan';
+  return t;
+}
+
+function suggestionsItem(r: SuggestionsReport): vscode.TreeItem {
+  const t = new vscode.TreeItem(`Suggestions for ${r.source.model.replace(/^builtin:/, '')}`);
+  t.id = r.id;
+  const top = r.suggestions[0];
+  t.description = top ? `${r.suggestions.length} · best: ${top.id}${top.estimate.speedup !== null ? ` ${top.estimate.speedup.toFixed(2)}× (est.)` : ''}` : 'nothing to suggest';
+  t.tooltip = new vscode.MarkdownString(
+    [`**Suggestions for ${r.source.model}** (${r.source.kind} ${r.source.id}) — ${new Date(r.createdAt).toLocaleString()}`, ...r.suggestions.map((s) => `- ${s.title}: ${s.estimate.speedup !== null ? `${s.estimate.speedup.toFixed(2)}× estimated` : 'speed not estimated'}, accuracy risk ${s.estimate.accuracyRisk}`)].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('lightbulb');
+  t.contextValue = 'twbSuggestions';
   return t;
 }
 

@@ -8,6 +8,8 @@ import type { SweepRequest, TrainRequest } from '../../engine/src/train/request'
 import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import type { PipelineRequest } from '../../engine/src/pipeline/planner';
 import type { ProgressEvent } from '../../engine/src/protocol/engine';
+import type { SuggestionsReport } from '../../engine/src/schema/advice';
+import type { ApplyResult } from '../../engine/src/schema/apply';
 import type { TrainJobOptions } from './training-service';
 import type { CompressProgressEvent } from './compress-service';
 import { toErrorValue } from '../../engine/src/util/errors';
@@ -24,6 +26,10 @@ export interface SessionDeps {
   sweep: (request: SweepRequest) => Promise<VariantsReport>;
   /** Plans (and measures) a pipeline through the engine; the plan is kept. */
   planPipeline: (request: PipelineRequest, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<PipelinePlan>;
+  /** The advisor's suggestions for a run (kept in the run store). */
+  suggest: (run: InferenceRun, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<SuggestionsReport>;
+  /** Applies and measures one suggestion; for a config change, offers the new config as a diff to accept. */
+  apply: (run: InferenceRun, report: SuggestionsReport, suggestionId: string, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<ApplyResult>;
   log: (message: string) => void;
 }
 
@@ -50,6 +56,8 @@ export class WorkbenchSession implements vscode.Disposable {
   private readonly variants: VariantsReport[] = [];
   private readonly pipelines: PipelinePlan[] = [];
   private readonly memoryPlans: MemoryPlan[] = [];
+  private readonly suggestionReports: SuggestionsReport[] = [];
+  private readonly applied: ApplyResult[] = [];
   private readonly inflight = new Map<number, AbortController>();
   private pendingView: ViewId | undefined;
   private pendingCompare: HostEvents['compare/show'] | undefined;
@@ -111,6 +119,29 @@ export class WorkbenchSession implements vscode.Disposable {
   addMemoryPlan(plan: MemoryPlan): void {
     upsert(this.memoryPlans, plan);
     if (this.ready) this.post('memoryPlan/added', { plan });
+  }
+
+  /** A suggestions report joins the Suggestions view and becomes the one shown there. */
+  addSuggestions(report: SuggestionsReport): void {
+    upsert(this.suggestionReports, report);
+    if (this.ready) this.post('suggestions/added', { report });
+  }
+
+  /** What an applied suggestion measured: shown on its card; the measured run or report joins its view. */
+  addApplied(result: ApplyResult): void {
+    upsert(this.applied, result);
+    if (result.artifacts.changed) this.addRun(result.artifacts.changed);
+    if (result.artifacts.report) this.addCompression(result.artifacts.report);
+    if (this.ready) this.post('apply/added', { result });
+  }
+
+  /** Suggests optimizations for `run` on behalf of a command and shows them. */
+  async suggest(run: InferenceRun): Promise<SuggestionsReport> {
+    this.addRun(run);
+    const report = await this.deps.suggest(run, { onProgress: (p) => this.ready && this.post('run/progress', { ...p, requestId: HOST_REQUEST_ID }) });
+    this.addSuggestions(report);
+    this.showView('suggestions');
+    return report;
   }
 
   /** Plans a pipeline on behalf of a command; progress and the plan show in the Pipeline view. */
@@ -211,6 +242,22 @@ export class WorkbenchSession implements vscode.Disposable {
         const report = await this.deps.compress(form, { signal: controller.signal, onProgress: (p) => this.post('run/progress', { ...p, requestId: id }) });
         this.addCompression(report);
         ok = { reportId: report.id };
+      } else if (req.method === 'advice/suggest') {
+        const { runId } = req.params as WebviewRequests['advice/suggest']['params'];
+        const run = this.runs.find((r) => r.id === runId);
+        if (!run) throw new Error(`no run with id "${runId}" in this view`);
+        const report = await this.deps.suggest(run, { signal: controller.signal, onProgress: (e) => this.post('run/progress', { ...e, requestId: id }) });
+        this.addSuggestions(report);
+        ok = { reportId: report.id };
+      } else if (req.method === 'advice/apply') {
+        const { reportId, suggestionId } = req.params as WebviewRequests['advice/apply']['params'];
+        const report = this.suggestionReports.find((r) => r.id === reportId);
+        if (!report) throw new Error(`no suggestions report with id "${reportId}" in this view`);
+        const run = this.runs.find((r) => r.id === report.source.id);
+        if (!run) throw new Error(`the run the suggestions were made for (${report.source.id}) is not in this view; open it first`);
+        const result = await this.deps.apply(run, report, suggestionId, { signal: controller.signal, onProgress: (e) => this.post('run/progress', { ...e, requestId: id }) });
+        this.addApplied(result);
+        ok = { applyId: result.id };
       } else if (req.method === 'pipeline/measure') {
         const p = req.params as WebviewRequests['pipeline/measure']['params'];
         const base = this.pipelines.find((d) => d.id === p.planId);
@@ -239,7 +286,7 @@ export class WorkbenchSession implements vscode.Disposable {
   private async sendInit(): Promise<void> {
     this.ready = true;
     const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
-    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, suggestions: this.suggestionReports, applied: this.applied, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
     if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
   }
 

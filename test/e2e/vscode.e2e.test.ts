@@ -6,7 +6,7 @@
 // Run: node --import tsx --test test/e2e/*.e2e.test.ts   (installs code-server into .cache/e2e/ first)
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, promises as fs, readdirSync } from 'node:fs';
+import { existsSync, promises as fs, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { assertVsixHas, buildVsix, installCodeServer, REPO_ROOT } from './helpers/code-server';
 import { checkReportHtml, viewReport } from './helpers/report';
@@ -317,6 +317,23 @@ test('Plan Memory (ZeRO)… reproduces the ZeRO paper\'s 7.5B × 64 GPUs figure 
     // 31.4 GB (10⁹ bytes) per GPU at stage 1 is 29.2 GiB.
     await frame.getByText('29.2 GiB').first().waitFor({ timeout: 10_000 });
     await screenshotWebview(page(), frame, shot(OUT, 'memory-plan'));
+  }),
+);
+
+test('Suggest Optimizations times kernels, shows ranked cards, and Apply measures a pass beside its estimate', { timeout: 5 * 60_000 }, () =>
+  step('suggestions', async () => {
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    await runCommand(page(), 'Transformer Workbench: Suggest Optimizations');
+    const { frame } = await waitForApp(page(), (t) => /Suggestions: tiny-gpt/.test(t) && /ESTIMATE/.test(t), 'the Suggestions view with its cards', 2 * 60_000);
+    const kept = runFiles(runsDir).map((f) => JSON.parse(readFileSync(path.join(runsDir, f), 'utf8')) as { kind: string });
+    assert.ok(kept.some((d) => d.kind === 'suggestions'), 'the suggestions are kept in .twb/runs');
+    const card = frame.locator('.twb-suggestion[data-change="pass"]').first();
+    const id = await card.getAttribute('data-suggestion');
+    await card.locator('vscode-button.twb-apply').click();
+    await card.locator('.twb-measured-value').first().waitFor({ timeout: 3 * 60_000 });
+    const log = await fs.readFile(path.join(ws(), '.twb', 'estimates.jsonl'), 'utf8');
+    assert.match(log, new RegExp(`"suggestion":"${id}"`), 'the estimate and the measurement are recorded');
+    await screenshotWebview(page(), frame, shot(OUT, 'suggestions'));
   }),
 );
 

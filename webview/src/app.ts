@@ -16,13 +16,14 @@ import { createOverviewView } from './views/overview';
 import { createPipelineView } from './views/pipeline';
 import { createQuantizationView } from './views/quantization';
 import { createRunPicker } from './views/run-picker';
+import { createSuggestionsView } from './views/suggestions';
 import { createTimelineView } from './views/timeline';
 import { createTogglesView } from './views/toggles';
 import { createTrainingView } from './views/training';
 import { createVariantsView } from './views/variants';
 import type { View, ViewContext } from './views/view';
 
-const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', training: 'Training', variants: 'Variants', pipeline: 'Pipeline', 'memory-plan': 'Memory plan' };
+const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', suggestions: 'Suggestions', training: 'Training', variants: 'Variants', pipeline: 'Pipeline', 'memory-plan': 'Memory plan' };
 
 export function startApp(app: HTMLElement): void {
   const host = createHost(window as unknown as HostWindow, () => document.getElementById('twb-boot')?.textContent ?? null, (m) => console.warn(`twb: ${m}`));
@@ -37,6 +38,7 @@ export function startApp(app: HTMLElement): void {
     toggles: createTogglesView(ctx),
     compare: createCompareView(ctx),
     quantization: createQuantizationView(ctx),
+    suggestions: createSuggestionsView(ctx),
     training: createTrainingView(ctx),
     variants: createVariantsView(ctx),
     pipeline: createPipelineView(ctx),

@@ -2,6 +2,7 @@
 import '../../media/webview.css';
 import './styles/training.css';
 import './styles/parallel.css';
+import './styles/advice.css';
 import './components';
 import { startApp } from './app';
 

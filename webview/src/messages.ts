@@ -11,6 +11,10 @@ import { validateCompressionReport } from '../../engine/src/schema/validate-comp
 import { validateTrainingRun, validateVariantsReport } from '../../engine/src/schema/validate-training';
 import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { validateMemoryPlan, validatePipelinePlan } from '../../engine/src/schema/validate-parallel';
+import type { SuggestionsReport } from '../../engine/src/schema/advice';
+import type { ApplyResult } from '../../engine/src/schema/apply';
+import { validateSuggestionsReport } from '../../engine/src/schema/validate-advice';
+import { validateApplyResult } from '../../engine/src/schema/validate-apply';
 
 export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
 
@@ -71,6 +75,12 @@ export const pipelineProblem = (v: unknown): string | undefined => problemOf(val
 /** Why `v` is not a usable memory plan (the full schema check), or undefined when it is. */
 export const memoryPlanProblem = (v: unknown): string | undefined => problemOf(validateMemoryPlan, v);
 
+/** Why `v` is not a usable suggestions report (the full schema check), or undefined when it is. */
+export const suggestionsProblem = (v: unknown): string | undefined => problemOf(validateSuggestionsReport, v);
+
+/** Why `v` is not a usable apply result (the full schema check), or undefined when it is. */
+export const applyProblem = (v: unknown): string | undefined => problemOf(validateApplyResult, v);
+
 /** Why an optional list of documents in `session/init` is unusable, or undefined when every one passes. */
 function listProblem(name: string, list: unknown, problem: (v: unknown) => string | undefined): string | undefined {
   if (list === undefined) return undefined;
@@ -97,7 +107,7 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
         const p = runProblem(r);
         if (p) return `session/init: ${p}`;
       }
-      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem);
+      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem) ?? listProblem('suggestions', params.suggestions, suggestionsProblem) ?? listProblem('applied', params.applied, applyProblem);
       if (docs) return docs;
       if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
       if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
@@ -127,6 +137,14 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
     case 'memoryPlan/added': {
       const p = memoryPlanProblem(params.plan);
       return p ? `memoryPlan/added: ${p}` : { event, params: { plan: params.plan as MemoryPlan } };
+    }
+    case 'suggestions/added': {
+      const p = suggestionsProblem(params.report);
+      return p ? `suggestions/added: ${p}` : { event, params: { report: params.report as SuggestionsReport } };
+    }
+    case 'apply/added': {
+      const p = applyProblem(params.result);
+      return p ? `apply/added: ${p}` : { event, params: { result: params.result as ApplyResult } };
     }
     case 'training/progress': {
       const { jobId, model, variant, step, steps, loss, accuracy, message } = params;

@@ -8,6 +8,8 @@ import type { InferenceRun } from '../../engine/src/schema/run';
 import type { CompressionReport } from '../../engine/src/schema/compression';
 import type { StepValue, TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
+import type { SuggestionsReport } from '../../engine/src/schema/advice';
+import type { ApplyResult } from '../../engine/src/schema/apply';
 import { defaultComparePair } from './charts/compare';
 import type { HostEvent } from './messages';
 
@@ -21,7 +23,9 @@ export interface Job {
   message: string;
   cancelling: boolean;
   /** What runs: a profile, or a quantization/pruning run started from the Quantization view. Unknown for runs the host started. */
-  kind?: 'profile' | 'compress' | 'pipeline';
+  kind?: 'profile' | 'compress' | 'pipeline' | 'apply' | 'suggest';
+  /** For `apply`: the report and suggestion being applied (the card that shows the progress). */
+  apply?: { reportId: string; suggestionId: string };
 }
 
 /** A message shown under the run controls. */
@@ -46,7 +50,7 @@ export interface LiveTraining {
   ended?: Notice;
 }
 
-export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans'>;
+export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans' | 'suggestions' | 'applied'>;
 
 export interface AppState {
   /** Undefined until `session/init` arrives. */
@@ -76,6 +80,12 @@ export interface AppState {
   memoryPlans: MemoryPlan[];
   /** Plan the Memory-plan view shows. */
   selectedMemoryPlanId?: string;
+  /** Suggestion reports, oldest first. */
+  suggestionReports: SuggestionsReport[];
+  /** Report the Suggestions view shows. */
+  selectedSuggestionsId?: string;
+  /** Results of applied suggestions, oldest first (one per id). */
+  applied: ApplyResult[];
   view: ViewId;
   form: RunForm;
   /** Runs in the Compare view; `explicit` once the user or host picked them. */
@@ -88,7 +98,7 @@ export interface AppState {
 export const INITIAL_FORM: RunForm = { model: '', executionProvider: 'cpu', threads: 0, optLevel: 'all', batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
 
 export function initialState(): AppState {
-  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], view: 'overview', form: INITIAL_FORM };
+  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], suggestionReports: [], applied: [], view: 'overview', form: INITIAL_FORM };
 }
 
 /**
@@ -97,8 +107,9 @@ export function initialState(): AppState {
  * built-in models, not an opened .onnx file: outside the profiler panel they appear only with data.
  * Pipeline and Memory-plan appear only with a plan to show, in every mode: plans are made by a
  * command or `twb pipeline` / `twb memory-plan`, and the panel's tab bar is full enough already.
+ * Suggestions: always in the panel (it offers to make them for the selected run), elsewhere only with a report.
  */
-export function viewsFor(mode: SessionMode, hasCompressions = false, hasTrainings = false, hasVariants = false, hasPipelines = false, hasMemoryPlans = false): ViewId[] {
+export function viewsFor(mode: SessionMode, hasCompressions = false, hasTrainings = false, hasVariants = false, hasPipelines = false, hasMemoryPlans = false, hasSuggestions = false): ViewId[] {
   return VIEW_IDS.filter((v) => {
     if (v === 'toggles') return mode !== 'report';
     if (v === 'quantization') return mode !== 'report' || hasCompressions;
@@ -106,13 +117,14 @@ export function viewsFor(mode: SessionMode, hasCompressions = false, hasTraining
     if (v === 'variants') return mode === 'profiler' || hasVariants;
     if (v === 'pipeline') return hasPipelines;
     if (v === 'memory-plan') return hasMemoryPlans;
+    if (v === 'suggestions') return mode === 'profiler' || hasSuggestions;
     return true;
   });
 }
 
 /** The views of the current state (see `viewsFor`). */
-export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans'>): ViewId[] {
-  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0, s.trainings.length > 0 || !!s.liveTraining, s.variantReports.length > 0, s.pipelines.length > 0, s.memoryPlans.length > 0);
+export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans' | 'suggestionReports'>): ViewId[] {
+  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0, s.trainings.length > 0 || !!s.liveTraining, s.variantReports.length > 0, s.pipelines.length > 0, s.memoryPlans.length > 0, s.suggestionReports.length > 0);
 }
 
 export function selectedReport(s: AppState): CompressionReport | undefined {
@@ -133,6 +145,10 @@ export function selectedPipeline(s: AppState): PipelinePlan | undefined {
 
 export function selectedMemoryPlan(s: AppState): MemoryPlan | undefined {
   return s.memoryPlans.find((p) => p.id === s.selectedMemoryPlanId) ?? s.memoryPlans[s.memoryPlans.length - 1];
+}
+
+export function selectedSuggestions(s: AppState): SuggestionsReport | undefined {
+  return s.suggestionReports.find((r) => r.id === s.selectedSuggestionsId) ?? s.suggestionReports[s.suggestionReports.length - 1];
 }
 
 /** Id of the document to keep selected after a new list arrives: the current one if still there, else the newest. */
@@ -179,8 +195,8 @@ export function canRun(s: AppState): boolean {
 export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
   switch (e.event) {
     case 'session/init': {
-      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], ...session } = e.params;
-      const views = viewsFor(session.mode, compressions.length > 0, trainings.length > 0 || !!s.liveTraining, variants.length > 0, pipelines.length > 0, memoryPlans.length > 0);
+      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], suggestions = [], applied = [], ...session } = e.params;
+      const views = viewsFor(session.mode, compressions.length > 0, trainings.length > 0 || !!s.liveTraining, variants.length > 0, pipelines.length > 0, memoryPlans.length > 0, suggestions.length > 0);
       const pair = defaultComparePair(runs);
       return {
         session,
@@ -196,6 +212,9 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
         selectedPipelineId: keepSelected(s.selectedPipelineId, pipelines),
         memoryPlans: [...memoryPlans],
         selectedMemoryPlanId: keepSelected(s.selectedMemoryPlanId, memoryPlans),
+        suggestionReports: [...suggestions],
+        selectedSuggestionsId: keepSelected(s.selectedSuggestionsId, suggestions),
+        applied: applied.reduce<ApplyResult[]>(withDoc, []),
         form,
         view: view && views.includes(view) ? view : views.includes(s.view) ? s.view : 'overview',
         compare: pair ? { ...pair, explicit: false } : undefined,
@@ -233,6 +252,11 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
       return { pipelines: withDoc(s.pipelines, e.params.plan), selectedPipelineId: e.params.plan.id, job: s.job?.requestId === 0 ? undefined : s.job };
     case 'memoryPlan/added':
       return { memoryPlans: withDoc(s.memoryPlans, e.params.plan), selectedMemoryPlanId: e.params.plan.id };
+    case 'suggestions/added':
+      return { suggestionReports: withDoc(s.suggestionReports, e.params.report), selectedSuggestionsId: e.params.report.id, job: s.job?.requestId === 0 ? undefined : s.job };
+    case 'apply/added':
+      // The result arrives before the response to `advice/apply`, which ends that job.
+      return { applied: withDoc(s.applied, e.params.result), job: s.job?.requestId === 0 ? undefined : s.job };
     case 'run/progress': {
       const p = e.params;
       if (s.job && s.job.requestId === p.requestId) return { job: { ...s.job, phase: p.phase, done: p.done, total: p.total, message: p.message } };

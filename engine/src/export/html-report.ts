@@ -8,6 +8,8 @@ import { CompressionReport } from '../schema/compression';
 import { defaultConfig } from '../schema/config';
 import { TrainingRun, VariantsReport } from '../schema/training';
 import { MemoryPlan, PipelinePlan } from '../schema/parallel';
+import type { SuggestionsReport } from '../schema/advice';
+import type { ApplyResult } from '../schema/apply';
 import { WorkbenchDocument } from '../schema/validate-document';
 
 export interface ReportAssets {
@@ -128,6 +130,15 @@ export function renderMemoryPlanReport(plan: MemoryPlan, assets: ReportAssets = 
   return renderReportHtml(init, assets, `${plan.model} memory plan (${plan.input.gpus} GPUs, ZeRO ${plan.input.zeroStage}) — Transformer Workbench`);
 }
 
+/**
+ * The report of one suggestions report, opened on the Suggestions view: the cards with their
+ * estimates, and beside them the measured results of the suggestions already applied. Apply is off.
+ */
+export function renderSuggestionsReport(report: SuggestionsReport, assets: ReportAssets = loadReportAssets(), applied: ApplyResult[] = []): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm(report.source.model), providers: [], runs: [], suggestions: [report], applied, view: 'suggestions' };
+  return renderReportHtml(init, assets, `${report.source.model} suggestions — Transformer Workbench`);
+}
+
 /** The report of any kept document, on the view that shows its kind. */
 export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAssets = loadReportAssets()): string {
   switch (doc.kind) {
@@ -143,5 +154,7 @@ export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAsset
       return renderPipelineReport(doc.plan, assets);
     case 'memory-plan':
       return renderMemoryPlanReport(doc.plan, assets);
+    case 'suggestions':
+      return renderSuggestionsReport(doc.report, assets);
   }
 }

@@ -12,6 +12,9 @@ import { parseAttention } from '../model/variants';
 import type { BackendChoice } from '../runtime/tfjs';
 import type { PipelineProgress, PipelineRequest } from '../pipeline/planner';
 import type { PipelinePlan } from '../schema/parallel';
+import type { SuggestionsReport } from '../schema/advice';
+import type { ApplyResult } from '../schema/apply';
+import { validateSuggestionsReport } from '../schema/validate-advice';
 import { SCHEDULES } from '../schema/parallel';
 import type { SpecOverrides, SweepProgress, SweepRequest, TrainProgress, TrainRequest } from '../train/request';
 import { TwbError } from '../util/errors';
@@ -35,6 +38,10 @@ export interface EngineRequests {
   'sweep/run': { params: { request: SweepRequest }; result: VariantsReport };
   /** Plans a pipeline (and with `measure`, runs it); emits `pipeline/progress` events tagged with this request's id. */
   'pipeline/plan': { params: { request: PipelineRequest }; result: PipelinePlan };
+  /** The advisor's suggestions for a run (kernels timed here first); emits `advice/progress`. */
+  'advice/suggest': { params: { run: InferenceRun; calibrate: boolean }; result: SuggestionsReport };
+  /** Applies one suggestion of `report` to `run` and measures it; records the estimate's error under `cwd`/.twb; emits `advice/progress`. */
+  'advice/apply': { params: { run: InferenceRun; report: SuggestionsReport; suggestionId: string; cwd: string }; result: ApplyResult };
   /** Renders a self-contained HTML report of a run. */
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
@@ -56,6 +63,8 @@ export interface EngineEvents {
   'train/progress': TrainProgress & { requestId: number };
   /** Progress of a `sweep/run` request. */
   'sweep/progress': SweepProgress & { requestId: number };
+  /** Progress of an `advice/suggest` or `advice/apply` request. */
+  'advice/progress': { requestId: number; message: string };
   /** Progress of a `pipeline/plan` request. */
   'pipeline/progress': PipelineProgress & { requestId: number };
   'log/write': { level: 'info' | 'warn' | 'error'; message: string };
@@ -193,5 +202,7 @@ export const engineParamValidators: { [M in EngineMethod]: Validator<EngineReque
   'train/run': object({ request: trainRequest }),
   'sweep/run': object({ request: sweepRequest }),
   'pipeline/plan': object({ request: pipelineRequest }),
+  'advice/suggest': object({ run: (v) => validateRun(v), calibrate: bool }),
+  'advice/apply': object({ run: (v) => validateRun(v), report: (v) => validateSuggestionsReport(v), suggestionId: strUpTo(64), cwd: nonEmpty(MAX_PATH) }),
   'report/render': object({ run: (v) => validateRun(v) }),
 };

@@ -10,6 +10,8 @@ import { InferenceRun, RunConfig } from '../schema/run';
 import { TrainingRun, VariantsReport } from '../schema/training';
 import { CompressionReport } from '../schema/compression';
 import { MemoryPlan, PipelinePlan, SCHEDULES } from '../schema/parallel';
+import type { SuggestionsReport } from '../schema/advice';
+import type { ApplyResult } from '../schema/apply';
 import { runConfigFields } from '../schema/validate-run';
 import { numberIn, object, oneOf, str, strUpTo, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
@@ -18,7 +20,7 @@ import { compressForm, CompressForm } from './compress';
 
 export type { CompressForm } from './compress';
 
-export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'training', 'variants', 'pipeline', 'memory-plan'] as const;
+export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'suggestions', 'training', 'variants', 'pipeline', 'memory-plan'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /** The run configuration form (Toggles view): RunConfig's fields a user sets, plus the model. */
@@ -70,6 +72,10 @@ export interface HostEvents {
     pipelines?: PipelinePlan[];
     /** Memory plans for the Memory-plan view (kept ones, or the one opened). */
     memoryPlans?: MemoryPlan[];
+    /** Suggestion reports for the Suggestions view (kept ones, or the one opened). */
+    suggestions?: SuggestionsReport[];
+    /** Results of applied suggestions, shown beside the cards they came from. */
+    applied?: ApplyResult[];
     /** Model summary shown first in the custom editor. */
     summary?: ModelSummaryView;
     /** Set when the editor's file could not be read as a model. */
@@ -101,6 +107,10 @@ export interface HostEvents {
   'pipeline/added': { plan: PipelinePlan };
   /** A memory plan joins the list and becomes the selected one (camel case: envelope names admit no hyphen). */
   'memoryPlan/added': { plan: MemoryPlan };
+  /** A suggestions report (`twb suggest`, or made on `advice/suggest`) joins the list and becomes the selected one. */
+  'suggestions/added': { report: SuggestionsReport };
+  /** The measured outcome of applying a suggestion; the Suggestions view shows it beside the card of its run and suggestion id. */
+  'apply/added': { result: ApplyResult };
   /** Show two runs side by side in the Compare view. */
   'compare/show': { baseId: string; otherId: string };
   /** Switch to a view (e.g. from a command). */
@@ -123,6 +133,14 @@ export interface WebviewRequests {
    * plan (with `measured`) as `pipeline/added`, then the response with its id.
    */
   'pipeline/measure': { params: PipelineMeasureParams; result: { planId: string } };
+  /**
+   * Applies one suggestion of a report shown in the Suggestions view to the run it was made for and
+   * measures it (`twb apply`); progress arrives as `run/progress` with this request's id, then the
+   * result as `apply/added`, then the response with its id.
+   */
+  'advice/apply': { params: { reportId: string; suggestionId: string }; result: { applyId: string } };
+  /** Makes suggestions for a run shown in the panel (`twb suggest`); the report arrives as `suggestions/added`, then the response. */
+  'advice/suggest': { params: { runId: string }; result: { reportId: string } };
   /** Writes a self-contained HTML report of a run; responds with the file path (or null if dismissed). */
   'report/export': { params: { runId: string }; result: { path: string | null } };
 }
@@ -157,6 +175,8 @@ const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewReques
   'run/start': object({ form: runForm }),
   'report/export': object({ runId: str }),
   'compress/start': object({ form: compressForm }),
+  'advice/apply': object({ reportId: strUpTo(4096), suggestionId: strUpTo(100) }),
+  'advice/suggest': object({ runId: strUpTo(4096) }),
   'pipeline/measure': object<PipelineMeasureParams>({
     planId: strUpTo(4096),
     schedule: oneOf(SCHEDULES),

@@ -1,6 +1,6 @@
 /**
  * The documents kept in `.twb/runs/`: inference runs, compression reports, training runs, variant
- * comparisons, pipeline plans and memory plans side by side, told apart by their `kind`, each checked by its own validator.
+ * comparisons, pipeline plans, memory plans and suggestion reports side by side, told apart by their `kind`, each checked by its own validator.
  */
 import { CompressionReport } from './compression';
 import { InferenceRun } from './run';
@@ -11,6 +11,8 @@ import { validateTrainingRun, validateVariantsReport } from './validate-training
 import { parseJsonText } from './validate';
 import { MemoryPlan, PipelinePlan } from './parallel';
 import { validateMemoryPlan, validatePipelinePlan } from './validate-parallel';
+import type { SuggestionsReport } from './advice';
+import { validateSuggestionsReport } from './validate-advice';
 import { TwbError } from '../util/errors';
 
 export type WorkbenchDocument =
@@ -19,9 +21,10 @@ export type WorkbenchDocument =
   | { kind: 'training'; run: TrainingRun }
   | { kind: 'variants'; report: VariantsReport }
   | { kind: 'pipeline'; plan: PipelinePlan }
-  | { kind: 'memory-plan'; plan: MemoryPlan };
+  | { kind: 'memory-plan'; plan: MemoryPlan }
+  | { kind: 'suggestions'; report: SuggestionsReport };
 
-export const DOCUMENT_KINDS = ['inference', 'quantization', 'pruning', 'training', 'variants', 'pipeline', 'memory-plan'] as const;
+export const DOCUMENT_KINDS = ['inference', 'quantization', 'pruning', 'training', 'variants', 'pipeline', 'memory-plan', 'suggestions'] as const;
 
 /** Validates a parsed document of any kept kind; throws naming the bad path. */
 export function validateDocument(v: unknown): WorkbenchDocument {
@@ -32,6 +35,7 @@ export function validateDocument(v: unknown): WorkbenchDocument {
   if (kind === 'variants') return { kind: 'variants', report: validateVariantsReport(v) };
   if (kind === 'pipeline') return { kind: 'pipeline', plan: validatePipelinePlan(v) };
   if (kind === 'memory-plan') return { kind: 'memory-plan', plan: validateMemoryPlan(v) };
+  if (kind === 'suggestions') return { kind: 'suggestions', report: validateSuggestionsReport(v) };
   throw new TwbError('io', `document.kind: expected one of: ${DOCUMENT_KINDS.join(', ')}, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}`);
 }
 
@@ -47,6 +51,7 @@ const KIND_NAMES: Record<WorkbenchDocument['kind'], string> = {
   variants: 'a variants comparison',
   pipeline: 'a pipeline plan',
   'memory-plan': 'a memory plan',
+  suggestions: 'a suggestions report',
 };
 
 /** `an inference run`, `a memory plan`: for messages that say what a file is instead of what was asked. */

@@ -6,6 +6,10 @@ import { loadModelSource } from '../profile/model-source';
 import { defaultDeps, profileInference } from '../profile/profiler';
 import { providerStatuses } from '../runtime/ort';
 import { planPipelineRequest } from '../pipeline/planner';
+import { suggestForRun } from '../advisor/suggest';
+import { applySuggestion } from '../advisor/apply';
+import { appendEstimate } from '../advisor/estimate-log';
+import { TwbError } from '../util/errors';
 import * as os from 'node:os';
 import { sweepVariants } from '../train/sweep';
 import { trainModel } from '../train/trainer';
@@ -41,6 +45,16 @@ export function engineHandlers(): Handlers {
       sweepVariants(request, { signal: ctx.signal, onProgress: (p) => ctx.emit('sweep/progress', { requestId: ctx.requestId, ...p }) }),
     'pipeline/plan': async ({ request }, ctx) =>
       planPipelineRequest(request, { now: () => new Date(), cpuCount: os.cpus().length, signal: ctx.signal, onProgress: (p) => ctx.emit('pipeline/progress', { requestId: ctx.requestId, ...p }) }),
+    'advice/suggest': async ({ run, calibrate }, ctx) =>
+      suggestForRun(run, { calibrate, signal: ctx.signal, onProgress: (message) => ctx.emit('advice/progress', { requestId: ctx.requestId, message }) }),
+    'advice/apply': async ({ run, report, suggestionId, cwd }, ctx) => {
+      const suggestion = report.suggestions.find((s) => s.id === suggestionId);
+      if (!suggestion) throw new TwbError('usage', `no suggestion "${suggestionId}" in report ${report.id}`);
+      if (report.source.id !== run.id) throw new TwbError('usage', `report ${report.id} was made for run ${report.source.id}, not ${run.id}`);
+      const result = await applySuggestion(run, suggestion, { cwd }, { now: () => new Date(), signal: ctx.signal, onProgress: (message) => ctx.emit('advice/progress', { requestId: ctx.requestId, message }) });
+      await appendEstimate(cwd, result);
+      return result;
+    },
     'report/render': async ({ run }) => ({ html: renderRunReport(run) }),
   };
 }
