@@ -99,6 +99,7 @@ describe('pipeline view', () => {
       assert.deepEqual(req.params, { planId: plan.id, schedule: 'interleaved', stages: 2, microbatches: 8, chunks: 2, commUs: 50 });
       await wb.send({ kind: 'event', event: 'run/progress', params: { requestId: req.id, phase: 'measure', done: 3, total: 8, message: 'Timing stage 1 alone' } });
       await wb.page.getByText('Timing stage 1 alone (3/8)').waitFor();
+      assert.equal(await count(wb, '.twb-job vscode-progress-ring[aria-label="Measuring the pipeline"]'), 1, 'the panel says what runs');
       assert.equal(await wb.page.locator('#twb-pipeline-measure').evaluate((el) => (el as unknown as { disabled: boolean }).disabled), true, 'one measurement at a time');
 
       const m = measuredPlan();

@@ -2,13 +2,16 @@
 import type { VscodeButton } from '@vscode-elements/elements/dist/vscode-button/index.js';
 import type { Actions } from '../actions';
 import { errorBox, h } from '../dom';
-import type { AppState } from '../state';
+import type { AppState, Job } from '../state';
+
+/** What the panel says the job is doing; jobs the host started without a kind are just running. */
+const DOING: Record<NonNullable<Job['kind']>, string> = { profile: 'Profiling', compress: 'Compressing', pipeline: 'Measuring the pipeline', apply: 'Applying', suggest: 'Suggesting' };
 
 /** Progress of the current run, or the notice of the last one; null when there is nothing to say. */
 export function jobPanel(s: AppState, actions: Actions): HTMLElement | null {
   const job = s.job;
   if (job) {
-    const doing = job.kind === 'compress' ? 'Compressing' : job.kind === 'profile' ? 'Profiling' : 'Running';
+    const doing = job.kind ? DOING[job.kind] : 'Running';
     const bar = h('vscode-progress-bar', { attrs: { 'aria-label': `${doing} progress` } });
     if (job.total > 0) {
       bar.max = job.total;
