@@ -6,11 +6,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { OptionSpec, ParsedArgs } from './args';
 import { CliIO, withStatus } from './io';
-import { defaultSuggestDeps, SuggestDeps } from './suggest-command';
-import { adviseRun, advisable } from '../advisor/advise';
+import { advisable } from '../advisor/advise';
+import { defaultSuggestDeps, SuggestDeps, suggestFor } from '../advisor/suggest';
 import { ApplyResult, applySuggestion } from '../advisor/apply';
 import { appendEstimate } from '../advisor/estimate-log';
-import type { KernelCalibration } from '../schema/advice';
 import { describeDocument, parseDocumentJson } from '../schema/validate-document';
 import { writeFileAtomic } from '../util/atomic-write';
 import { choices, TwbError } from '../util/errors';
@@ -70,12 +69,8 @@ export async function applyCommand(args: ParsedArgs, io: CliIO, signal?: AbortSi
   const doc = parseDocumentJson(text);
   if (doc.kind !== 'inference') throw new TwbError('usage', `"${ref}" is ${describeDocument(doc)}; twb apply measures changes to an inference run (twb profile --json)`);
   const status = o.quiet ? undefined : (m: string) => io.status(m);
-  let calibration: KernelCalibration | null = null;
-  if (!o['no-calibrate'] && doc.run.config.executionProvider === 'cpu') {
-    calibration = await withStatus(io, () => deps.calibrate(doc.run, status, signal), (m: string) => m);
-  }
   // The estimate is made, and fixed, before the change runs.
-  const report = adviseRun(advisable(doc), calibration, { cores: deps.cores, providers: await deps.providers(), now: deps.now() });
+  const { report } = await withStatus(io, () => suggestFor(advisable(doc), { calibrate: !o['no-calibrate'], signal, onProgress: status }, deps), (m: string) => m);
   const suggestion = report.suggestions.find((s) => s.id === id);
   if (!suggestion) {
     const quiet = report.quiet.find((q) => q.rule.endsWith(`/${id}`) || q.rule === id);

@@ -5,18 +5,13 @@
  * first times the kernels the estimates need (a few seconds; `--no-calibrate` skips it).
  */
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { OptionSpec, ParsedArgs } from './args';
 import { CliIO, keepDocument } from './io';
-import { adviseRun, advisable } from '../advisor/advise';
-import { calibrateKernels, defaultCalibrationDeps } from '../advisor/calibrate';
-import type { ProviderInfo } from '../advisor/rules/types';
+import { advisable } from '../advisor/advise';
+import { defaultSuggestDeps, SuggestDeps, suggestFor } from '../advisor/suggest';
 import type { AdviceBaseline, KernelCalibration, Suggestion, SuggestionsReport } from '../schema/advice';
-import type { InferenceRun } from '../schema/run';
 import { describeDocument, parseDocumentJson, WorkbenchDocument } from '../schema/validate-document';
-import { probeModelBytes } from '../model/probe';
-import { providerStatuses } from '../runtime/ort';
 import { TwbError } from '../util/errors';
 import { formatBytes } from '../util/format';
 
@@ -28,22 +23,7 @@ export const SUGGEST_OPTIONS: Record<string, OptionSpec> = {
   debug: { kind: 'flag', help: 'print stack traces of failures' },
 };
 
-/** What the command needs from the machine; tests pass fakes. */
-export interface SuggestDeps {
-  calibrate: (run: InferenceRun, onProgress: ((message: string) => void) | undefined, signal: AbortSignal | undefined) => Promise<KernelCalibration>;
-  providers: () => Promise<ProviderInfo[]>;
-  cores: number;
-  now: () => Date;
-}
-
-export function defaultSuggestDeps(): SuggestDeps {
-  return {
-    calibrate: (run, onProgress, signal) => calibrateKernels(run, defaultCalibrationDeps({ onProgress, signal })),
-    providers: async () => (await providerStatuses(probeModelBytes())).map((s) => ({ name: s.name, available: s.available, ...(s.reason ? { reason: s.reason } : {}) })),
-    cores: os.availableParallelism(),
-    now: () => new Date(),
-  };
-}
+export type { SuggestDeps } from '../advisor/suggest';
 
 async function readDocument(ref: string, io: CliIO): Promise<WorkbenchDocument> {
   const text = await fs.readFile(path.resolve(io.cwd, ref), 'utf8').catch(() => {
@@ -64,22 +44,13 @@ export async function suggestCommand(args: ParsedArgs, io: CliIO, signal?: Abort
   if (parsed.kind === 'compression' || parsed.kind === 'variants') {
     throw new TwbError('usage', `"${ref}" is ${describeDocument(parsed)}; twb suggest reads an inference run, a training run, a pipeline plan or a memory plan`);
   }
-  const doc = advisable(parsed);
-  let calibration: KernelCalibration | null = null;
-  const notes: string[] = [];
-  if (doc.kind === 'inference') {
-    if (o['no-calibrate']) notes.push('kernels not timed (--no-calibrate)');
-    else if (doc.run.config.executionProvider !== 'cpu') notes.push(`kernels not timed: the run used ${doc.run.config.executionProvider} and calibration times CPU kernels`);
-    else {
-      try {
-        calibration = await deps.calibrate(doc.run, o.quiet ? undefined : (m) => io.status(m), signal);
-      } finally {
-        io.status(null);
-      }
-    }
+  let result;
+  try {
+    result = await suggestFor(advisable(parsed), { calibrate: !o['no-calibrate'], signal, onProgress: o.quiet ? undefined : (m) => io.status(m) }, deps);
+  } finally {
+    io.status(null);
   }
-  const providers = doc.kind === 'inference' ? await deps.providers() : [];
-  const report = adviseRun(doc, calibration, { cores: deps.cores, providers, now: deps.now() });
+  const { report, notes } = result;
   io.stdout(formatSuggestions(report, notes));
   await keepDocument(report, o, io, '\nSuggestions');
   return 0;

@@ -6,7 +6,7 @@ import { loadModelSource } from '../profile/model-source';
 import { defaultDeps, profileInference } from '../profile/profiler';
 import { providerStatuses } from '../runtime/ort';
 import { planPipelineRequest } from '../pipeline/planner';
-import { suggestForRun } from '../advisor/suggest';
+import { suggestFor } from '../advisor/suggest';
 import { applySuggestion } from '../advisor/apply';
 import { appendEstimate } from '../advisor/estimate-log';
 import { TwbError } from '../util/errors';
@@ -46,7 +46,7 @@ export function engineHandlers(): Handlers {
     'pipeline/plan': async ({ request }, ctx) =>
       planPipelineRequest(request, { now: () => new Date(), cpuCount: os.cpus().length, signal: ctx.signal, onProgress: (p) => ctx.emit('pipeline/progress', { requestId: ctx.requestId, ...p }) }),
     'advice/suggest': async ({ run, calibrate }, ctx) =>
-      suggestForRun(run, { calibrate, signal: ctx.signal, onProgress: (message) => ctx.emit('advice/progress', { requestId: ctx.requestId, message }) }),
+      (await suggestFor({ kind: 'inference', run }, { calibrate, signal: ctx.signal, onProgress: (message) => ctx.emit('advice/progress', { requestId: ctx.requestId, message }) })).report,
     'advice/apply': async ({ run, report, suggestionId, cwd }, ctx) => {
       const suggestion = report.suggestions.find((s) => s.id === suggestionId);
       if (!suggestion) throw new TwbError('usage', `no suggestion "${suggestionId}" in report ${report.id}`);
