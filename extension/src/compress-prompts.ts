@@ -1,12 +1,10 @@
 import * as vscode from 'vscode';
-import * as path from 'node:path';
 import type { CompressForm } from '../../engine/src/protocol/webview';
-import { BUILTIN_PREFIX, PRESETS } from '../../engine/src/model/spec';
 import { CalibrationMethod, Int4Method, PruneMethod, QuantMode } from '../../engine/src/schema/compression';
 import { parseAmount } from './compress-target';
 import { formFromSettings } from './settings';
+import { askOnnxModel, Choice, pick as ask } from './prompts';
 
-type Choice<T> = vscode.QuickPickItem & { value: T };
 
 const QUANT_PICKS: Array<Choice<QuantMode>> = [
   { label: 'int8-dynamic', description: 'int8 weights, activations quantized at run time', detail: 'No calibration data needed; the usual first try on CPU.', value: 'int8-dynamic' },
@@ -21,24 +19,8 @@ const PRUNE_PICKS: Array<Choice<PruneMethod>> = [
   { label: 'heads', description: 'remove whole attention heads', value: 'heads' },
 ];
 
-/** Asks one question; undefined when the user dismissed it. */
-async function ask<T>(items: Array<Choice<T>>, title: string, placeHolder: string): Promise<T | undefined> {
-  return (await vscode.window.showQuickPick(items, { title, placeHolder, ignoreFocusOut: true }))?.value;
-}
-
 /** The model to compress: the file the command was invoked on, the active .onnx file, or a choice. */
-async function askModel(title: string, given: vscode.Uri | undefined, active: vscode.Uri | undefined): Promise<string | undefined> {
-  if (given) return given.fsPath;
-  const items: Array<Choice<string>> = [
-    ...(active ? [{ label: path.basename(active.fsPath), description: 'active editor', value: active.fsPath }] : []),
-    ...Object.keys(PRESETS).map((name) => ({ label: `${BUILTIN_PREFIX}${name}`, description: 'built-in model, written to .twb/models/', value: `${BUILTIN_PREFIX}${name}` })),
-    { label: 'Choose an .onnx file…', value: '' },
-  ];
-  const picked = await ask(items, title, 'Model to compress');
-  if (picked !== '') return picked;
-  const files = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'ONNX models': ['onnx'] }, openLabel: 'Choose' });
-  return files?.[0]?.fsPath;
-}
+const askModel = (title: string, given: vscode.Uri | undefined, active: vscode.Uri | undefined) => askOnnxModel(title, 'Model to compress', given, active, 'built-in model, written to .twb/models/');
 
 /** The run settings a compression shares with profiling (Settings → Transformer Workbench). */
 function baseForm(model: string): Pick<CompressForm, 'model' | 'batch' | 'seq' | 'threads' | 'runs' | 'exclude'> {

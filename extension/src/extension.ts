@@ -16,7 +16,10 @@ import { askMemoryPlan, askPipeline } from './parallel-prompts';
 import { exportDistributedConfig } from './distributed-export';
 import { planMemory } from '../../engine/src/analysis/zero-memory';
 import { AdviceService } from './advice-service';
-import { JobGate } from './job-gate';
+import { TuneService, UNTRUSTED_TUNE_MESSAGE } from './tune-service';
+import { askTuning } from './tune-prompts';
+import { exportTunedConfig } from './tuning-export';
+import { JobGate, RefusedError } from './job-gate';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
 import { WorkbenchPanel } from './workbench-panel';
@@ -47,6 +50,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const trainer = new TrainingService(engine, store, statusBar, gate);
   const parallel = new ParallelService(engine, store, statusBar, gate);
   const advisor = new AdviceService(engine, store, statusBar, gate, () => workspaceDir(context));
+  const tuner = new TuneService(engine, store, statusBar, gate);
   const deps: SessionDeps = {
     profiler,
     providers: () => engine.request('providers/list', {}),
@@ -65,10 +69,20 @@ export function activate(context: vscode.ExtensionContext): void {
       if (result.suggestion.change.kind === 'config') void advisor.offerConfig(run, result).catch((e: unknown) => output.warn(`twb config diff: ${describeFailure(e).message}`));
       return result;
     },
+    tune: (request, opts) => tuner.run(request, opts),
+    exportTuning: (report) => exportTunedConfig(engine, report, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath),
     log: (m) => output.warn(m),
   };
   const tree = new RunsTreeProvider(store);
   const panel = (model = DEFAULT_MODEL) => WorkbenchPanel.show(context.extensionUri, formFromSettings(model), deps);
+
+  /** A command's failure as one error message with the engine's hint; a cancellation is only logged. */
+  const failed = (what: string, e: unknown): void => {
+    const f = describeFailure(e);
+    if (f.code === 'cancelled') return output.info(`${what} cancelled${f.message ? `: ${f.message}` : ''}`);
+    output.error(`${what} failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
+    void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+  };
 
   /** Runs a profile from a command; failures become one error message with the engine's hint. */
   const profileIn = async (p: WorkbenchPanel, model: string): Promise<void> => {
@@ -90,10 +104,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!form) return;
       await panel(form.model).session.compress(form);
     } catch (e) {
-      const f = describeFailure(e);
-      if (f.code === 'cancelled') return output.info(`compression cancelled: ${f.message}`);
-      output.error(`compression failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
-      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+      failed('compression', e);
     }
   };
 
@@ -103,10 +114,7 @@ export function activate(context: vscode.ExtensionContext): void {
       trainer.checkTrusted();
       await go();
     } catch (e) {
-      const f = describeFailure(e);
-      if (f.code === 'cancelled') return output.info(`training cancelled: ${f.message}`);
-      output.error(`training failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
-      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+      failed('training', e);
     }
   };
 
@@ -192,10 +200,26 @@ export function activate(context: vscode.ExtensionContext): void {
     try {
       await panel(run.model.source).session.suggest(run);
     } catch (e) {
-      const f = describeFailure(e);
-      if (f.code === 'cancelled') return output.info('suggestions cancelled');
-      output.error(`suggestions failed: ${f.message}${f.hint ? ` (${f.hint})` : ''}`);
-      void vscode.window.showErrorMessage(`Transformer Workbench: ${f.message}${f.hint ? ` — ${f.hint}` : ''}`);
+      failed('suggestions', e);
+    }
+  });
+  command('tuneModel', async (uri?: vscode.Uri) => {
+    try {
+      if (!vscode.workspace.isTrusted) throw new RefusedError(UNTRUSTED_TUNE_MESSAGE);
+      const request = await askTuning(uri instanceof vscode.Uri ? uri : undefined, activeOnnxUri(), path.dirname(runsDir(context)));
+      if (request) await panel(request.model).session.tune(request);
+    } catch (e) {
+      failed('tuning', e);
+    }
+  });
+  command('exportTuning', async (item?: StoredEntry) => {
+    try {
+      const reports = item?.kind === 'tuning' ? [item.report] : (await store.list()).flatMap((e) => (e.kind === 'tuning' ? [e.report] : []));
+      if (reports.length === 0) return void vscode.window.showInformationMessage('Transformer Workbench: no tuning kept yet; run Tune Model… first.');
+      const report = reports.length === 1 ? reports[0] : (await vscode.window.showQuickPick(reports.map((r) => ({ label: `Tuning ${r.model.name}`, description: r.best ? `best ${r.best}` : 'no trial within budget', detail: new Date(r.createdAt).toLocaleString(), r })), { title: 'Export Tuned Config', placeHolder: 'From which tuning?' }))?.r;
+      if (report) await exportTunedConfig(engine, report, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath);
+    } catch (e) {
+      failed('export', e);
     }
   });
   command('cancelRun', () => {
@@ -243,6 +267,12 @@ export function activate(context: vscode.ExtensionContext): void {
       const p = panel(item.report.source.model);
       p.session.addSuggestions(item.report);
       p.session.showView('suggestions');
+      return;
+    }
+    if (item?.kind === 'tuning') {
+      const p = panel(item.report.model.source);
+      p.session.addTuning(item.report);
+      p.session.showView('tuning');
       return;
     }
     if (item?.kind === 'memory-plan') {

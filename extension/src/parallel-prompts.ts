@@ -1,46 +1,14 @@
 import * as vscode from 'vscode';
-import { BUILTIN_PREFIX, PRESETS } from '../../engine/src/model/spec';
 import { parseSchedule, PipelineRequest } from '../../engine/src/pipeline/planner';
 import { parseCount } from '../../engine/src/util/count';
 import type { MemoryPlanInput, ZeroStage } from '../../engine/src/schema/parallel';
-import { toErrorValue } from '../../engine/src/util/errors';
-
-type Choice<T> = vscode.QuickPickItem & { value: T };
-
-async function pick<T>(items: Array<Choice<T>>, title: string, placeHolder: string): Promise<T | undefined> {
-  return (await vscode.window.showQuickPick(items, { title, placeHolder, ignoreFocusOut: true }))?.value;
-}
-
-/** An input box that checks its value with `parse` as it is typed. */
-async function askValue<T>(title: string, prompt: string, value: string, parse: (v: string) => T): Promise<T | undefined> {
-  const text = await vscode.window.showInputBox({
-    title,
-    prompt,
-    value,
-    ignoreFocusOut: true,
-    validateInput: (v) => {
-      try {
-        parse(v.trim());
-        return undefined;
-      } catch (e) {
-        return toErrorValue(e).message;
-      }
-    },
-  });
-  return text === undefined ? undefined : parse(text.trim());
-}
-
-const positiveInt = (name: string, max: number) => (v: string) => {
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n < 1 || n > max) throw new Error(`${name} must be an integer from 1 to ${max}`);
-  return n;
-};
+import { askValue, builtinChoices, Choice, pick, positiveInt } from './prompts';
 
 /** "Plan Pipeline…": model (built-in, active .onnx, or a file), schedule, P, M, and whether to measure. */
 export async function askPipeline(activeOnnx: vscode.Uri | undefined): Promise<PipelineRequest | undefined> {
   const title = 'Plan Pipeline';
   const models: Array<Choice<string | 'file'>> = [
-    ...Object.entries(PRESETS).map(([name, spec]) => ({ label: `${BUILTIN_PREFIX}${name}`, description: `${spec.kind}, ${spec.layers} layers × ${spec.hidden}`, value: `${BUILTIN_PREFIX}${name}` })),
+    ...builtinChoices(),
     ...(activeOnnx ? [{ label: vscode.workspace.asRelativePath(activeOnnx), description: 'the active model', value: activeOnnx.fsPath }] : []),
     { label: 'Choose a model or a kept run…', description: '.onnx, or the JSON of a profile or training run', value: 'file' },
   ];

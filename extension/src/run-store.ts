@@ -6,6 +6,7 @@ import { InferenceRun } from '../../engine/src/schema/run';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { SuggestionsReport } from '../../engine/src/schema/advice';
+import type { TuningReport } from '../../engine/src/schema/tuning';
 import { parseDocumentJson, WorkbenchDocument } from '../../engine/src/schema/validate-document';
 import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 
@@ -38,13 +39,13 @@ export const isStoredReport = (e: StoredEntry): e is StoredReport => e.kind === 
 export const documentOf = (e: WorkbenchDocument): KeptDocument => ('run' in e ? e.run : 'plan' in e ? e.plan : e.report);
 
 /** What a kept file holds. */
-export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan | SuggestionsReport;
+export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan | SuggestionsReport | TuningReport;
 
 const createdAt = (e: StoredEntry) => documentOf(e).createdAt;
 
 /**
  * Run documents on disk, one JSON file each (users diff and commit them): inference runs,
- * compression reports, training runs, variant comparisons and parallelism plans side by side, told apart by `kind`. Files that fail validation are
+ * compression reports, training runs, variant comparisons, parallelism plans, suggestions and tunings side by side, told apart by `kind`. Files that fail validation are
  * reported and skipped, never deleted.
  */
 export class RunStore {

@@ -7,6 +7,7 @@ import { RunStore, StoredEntry } from './run-store';
 import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { SuggestionsReport } from '../../engine/src/schema/advice';
+import type { TuningReport } from '../../engine/src/schema/tuning';
 
 /** `1.42× · 31.2 dB`: a report's headline figures (speedup, output SQNR). */
 export function reportHeadline(r: CompressionReport): string {
@@ -55,6 +56,8 @@ function treeItem(item: StoredEntry): vscode.TreeItem {
       return memoryPlanItem(item.plan);
     case 'suggestions':
       return suggestionsItem(item.report);
+    case 'tuning':
+      return tuningItem(item.report);
     case 'inference':
       return runItem(item.run);
   }
@@ -102,6 +105,24 @@ function suggestionsItem(r: SuggestionsReport): vscode.TreeItem {
   );
   t.iconPath = new vscode.ThemeIcon('lightbulb');
   t.contextValue = 'twbSuggestions';
+  return t;
+}
+
+function tuningItem(r: TuningReport): vscode.TreeItem {
+  const t = new vscode.TreeItem(`Tuning ${r.model.name.replace(/^builtin:/, '')}`);
+  t.id = r.id;
+  const best = r.trials.find((x) => x.id === r.best);
+  t.description = best ? `best ${best.id} ${best.speedup?.toFixed(2)}× · ${r.trials.length} trials` : `no trial within budget · ${r.trials.length} trials`;
+  t.tooltip = new vscode.MarkdownString(
+    [
+      `**Tuning of ${r.model.source}** — ${new Date(r.createdAt).toLocaleString()}`,
+      `- ${r.trials.length} trials, ${r.pareto.length} on the Pareto front; stopped: ${r.stopped.reason}`,
+      ...(best ? [`- best: ${best.id}, ${best.speedup?.toFixed(2)}×, ${formatBytes(best.sizeBytes ?? 0)}, accuracy ${formatPercent(best.accuracy ?? 0)}`] : []),
+      ...(r.bestHeldBack ? [`- held-back check: ${r.bestHeldBack.withinBudget ? 'within budget' : 'OVER budget'} (drop ${formatPercent(r.bestHeldBack.accuracyDrop)})`] : []),
+    ].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('settings-gear');
+  t.contextValue = 'twbTuning';
   return t;
 }
 

@@ -5,20 +5,10 @@ import type { SweepRequest, TrainRequest } from '../../engine/src/train/request'
 import type { TrainTaskName } from '../../engine/src/schema/training';
 import { toErrorValue } from '../../engine/src/util/errors';
 import { trainSettings } from './settings';
-
-type Choice<T> = vscode.QuickPickItem & { value: T };
-
-async function ask<T>(items: Array<Choice<T>>, title: string, placeHolder: string): Promise<T | undefined> {
-  return (await vscode.window.showQuickPick(items, { title, placeHolder, ignoreFocusOut: true }))?.value;
-}
+import { builtinChoices, Choice, pick as ask } from './prompts';
 
 async function askModel(title: string): Promise<string | undefined> {
-  const items = Object.entries(PRESETS).map(([name, spec]) => ({
-    label: `${BUILTIN_PREFIX}${name}`,
-    description: `${spec.kind}, ${spec.layers} layers × ${spec.hidden}`,
-    value: `${BUILTIN_PREFIX}${name}`,
-  }));
-  return ask(items, title, 'Built-in model');
+  return ask(builtinChoices(), title, 'Built-in model');
 }
 
 const TASKS: Record<'encoder' | 'decoder', Array<Choice<TrainTaskName>>> = {

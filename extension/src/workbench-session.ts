@@ -10,6 +10,8 @@ import type { PipelineRequest } from '../../engine/src/pipeline/planner';
 import type { ProgressEvent } from '../../engine/src/protocol/engine';
 import type { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { ApplyResult } from '../../engine/src/schema/apply';
+import type { TuningReport } from '../../engine/src/schema/tuning';
+import type { TuneRequest } from '../../engine/src/tune/request';
 import type { TrainJobOptions } from './training-service';
 import type { CompressProgressEvent } from './compress-service';
 import { toErrorValue } from '../../engine/src/util/errors';
@@ -30,6 +32,10 @@ export interface SessionDeps {
   suggest: (run: InferenceRun, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<SuggestionsReport>;
   /** Applies and measures one suggestion; for a config change, offers the new config as a diff to accept. */
   apply: (run: InferenceRun, report: SuggestionsReport, suggestionId: string, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<ApplyResult>;
+  /** Tunes a model under an accuracy budget (the report is kept in the run store). */
+  tune: (request: TuneRequest, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<TuningReport>;
+  /** Asks for a format and a file and exports a tuning report there; null when dismissed. */
+  exportTuning: (report: TuningReport) => Promise<string | null>;
   log: (message: string) => void;
 }
 
@@ -58,6 +64,7 @@ export class WorkbenchSession implements vscode.Disposable {
   private readonly memoryPlans: MemoryPlan[] = [];
   private readonly suggestionReports: SuggestionsReport[] = [];
   private readonly applied: ApplyResult[] = [];
+  private readonly tunings: TuningReport[] = [];
   private readonly inflight = new Map<number, AbortController>();
   private pendingView: ViewId | undefined;
   private pendingCompare: HostEvents['compare/show'] | undefined;
@@ -133,6 +140,20 @@ export class WorkbenchSession implements vscode.Disposable {
     if (result.artifacts.changed) this.addRun(result.artifacts.changed);
     if (result.artifacts.report) this.addCompression(result.artifacts.report);
     if (this.ready) this.post('apply/added', { result });
+  }
+
+  /** A tuning report joins the Tuning view and becomes the one shown there. */
+  addTuning(report: TuningReport): void {
+    upsert(this.tunings, report);
+    if (this.ready) this.post('tuning/added', { report });
+  }
+
+  /** Tunes on behalf of a command; the report opens in the Tuning view (which exists once one does). */
+  async tune(request: TuneRequest): Promise<TuningReport> {
+    const report = await this.deps.tune(request, { onProgress: (p) => this.ready && this.post('run/progress', { ...p, requestId: HOST_REQUEST_ID }) });
+    this.addTuning(report);
+    this.showView('tuning');
+    return report;
   }
 
   /** Suggests optimizations for `run` on behalf of a command and shows them. */
@@ -269,6 +290,11 @@ export class WorkbenchSession implements vscode.Disposable {
         );
         this.addPipeline(plan);
         ok = { planId: plan.id };
+      } else if (req.method === 'tuning/export') {
+        const { reportId } = req.params as WebviewRequests['tuning/export']['params'];
+        const report = this.tunings.find((r) => r.id === reportId);
+        if (!report) throw new Error(`no tuning report with id "${reportId}" in this view`);
+        ok = { path: await this.deps.exportTuning(report) };
       } else {
         const { runId } = req.params as { runId: string };
         const run = this.runs.find((r) => r.id === runId);
@@ -286,7 +312,7 @@ export class WorkbenchSession implements vscode.Disposable {
   private async sendInit(): Promise<void> {
     this.ready = true;
     const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
-    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, suggestions: this.suggestionReports, applied: this.applied, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, suggestions: this.suggestionReports, applied: this.applied, tunings: this.tunings, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
     if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
   }
 

@@ -18,7 +18,7 @@ import type { TuningReport } from '../../engine/src/schema/tuning';
 import { parseTuningReport } from '../../engine/src/schema/validate-tuning';
 import { splitIndices } from '../../engine/src/tune/eval-split';
 import { orderCandidates } from '../../engine/src/tune/order';
-import { dominates, paretoFront, pickBest, TrialPoint } from '../../engine/src/tune/pareto';
+import { dominates, paretoFront, pickBest, TrialPoint, trialsWithoutGain } from '../../engine/src/tune/pareto';
 import { budgetBreaches } from '../../engine/src/tune/request';
 import { searchSpace } from '../../engine/src/tune/space';
 import { builtinModel, feedsFor, runModel } from './helpers/models';
@@ -92,6 +92,19 @@ test('the best is the fastest; near-ties in latency go to the smaller file', () 
   assert.equal(pickBest([p('fast', 1, 0.9, 30), p('slower-smaller', 1.1, 0.9, 10)]), 'fast', '10% slower is not a tie');
   assert.equal(pickBest([p('a', 1, 0.9, 10), p('b', 1, 0.95, 10)]), 'b', 'same speed and size: the more accurate');
   assert.equal(pickBest([p('fast', 1, 0.9, 30), p('tie', 1.01, 0.9, 10)], 0), 'fast', 'no tolerance');
+});
+
+test('patience counts trials that add nothing to a front some trial within budget started', () => {
+  const ids = ['a', 'b', 'c', 'd', 'e'];
+  assert.equal(trialsWithoutGain(ids.slice(0, 2), []), 0, 'nothing within budget yet: no count');
+  const a = p('a', 1, 0.9, 100);
+  assert.equal(trialsWithoutGain(['a'], [a]), 0);
+  assert.equal(trialsWithoutGain(['x', 'a', 'b'], [a]), 1, 'b was over budget after the front started');
+  const dominated = p('c', 2, 0.8, 200);
+  assert.equal(trialsWithoutGain(['a', 'b', 'c'], [a, dominated]), 2);
+  const tradeOff = p('d', 0.5, 0.85, 100);
+  assert.equal(trialsWithoutGain(['a', 'b', 'c', 'd'], [a, dominated, tradeOff]), 0, 'a trade-off joins the front and resets the count');
+  assert.equal(trialsWithoutGain(ids, [a, dominated, tradeOff]), 1);
 });
 
 test('the eval split is seeded, disjoint, covers every example and leaves both parts non-empty', () => {
@@ -184,12 +197,19 @@ test('a tuning keeps the best within budget, re-checks it on held-back examples,
   const ort = await runTwb(dir, ['export', 'tune.json', '--format', 'ort', '--out', 'ort.json']);
   assert.equal(ort.code, 0, ort.stderr);
   assert.equal(JSON.parse(readFileSync(path.join(dir, 'ort.json'), 'utf8')).sessionOptions.executionProviders[0], 'cpu');
+  const optimized = await runTwb(dir, ['export', 'tune.json', '--format', 'ort-model', '--out', 'best.ort.onnx']);
+  assert.equal(optimized.code, 0, optimized.stderr);
+  assert.match(optimized.stdout, new RegExp(`best model \\(${best.id}\\) as ONNX Runtime optimizes it`));
+  assert.ok(existsSync(path.join(dir, 'best.ort.onnx')));
+  const html = await runTwb(dir, ['export', 'tune.json', '--format', 'report', '--out', 'tune.html']);
+  assert.equal(html.code, 0, html.stderr);
+  assert.match(readFileSync(path.join(dir, 'tune.html'), 'utf8'), new RegExp(`"best":"${best.id}"`));
   const wrong = await runTwb(dir, ['export', 'tune.json', '--format', 'deepspeed']);
   assert.equal(wrong.code, 2);
-  assert.match(wrong.stderr, /does not apply to a tuning report; from one: twb, ort, ort-python, ort-js/);
+  assert.match(wrong.stderr, /does not apply to a tuning report; from one: twb, ort, ort-python, ort-js, ort-model, report/);
 });
 
-test('--trials stops the search with reason trials; patience stops it with reason converged', async () => {
+test('--trials stops the search with reason trials; patience waits for a trial within budget', async () => {
   const r = await tune(['builtin:tiny-bert', '--eval', 'eval.json', '--candidates', 'int4-gptq-b32,heads-0.5,heads-0.25', '--trials', '2', '--patience', '5', '--no-advisor', '--out-dir', 'out2', '--json', 'trials.json', '--quiet', ...SMALL]);
   assert.equal(r.code, 0, r.stdout);
   const report = readReport('trials.json');
@@ -197,12 +217,13 @@ test('--trials stops the search with reason trials; patience stops it with reaso
   assert.deepEqual(report.trials.map((t) => t.id), ['heads-0.25', 'heads-0.5'], 'the space order (GPTQ, the costliest, last)');
   assert.equal(report.stopped.reason, 'trials');
   assert.match(report.stopped.detail, /trial budget of 2 is spent; not tried: int4-gptq-b32/);
+  // Nothing within budget: patience does not count, so every candidate still gets its chance.
   const c = await tune(['builtin:tiny-bert', '--eval', 'eval.json', '--candidates', 'heads-0.25,heads-0.5', '--patience', '1', '--max-accuracy-drop', '0', '--no-advisor', '--out-dir', 'out3', '--json', 'converged.json', '--quiet', ...SMALL]);
   assert.equal(c.code, 0, c.stdout);
-  const converged = readReport('converged.json');
-  assert.deepEqual(converged.trials.map((t) => [t.id, t.status]), [['heads-0.25', 'over-budget']]);
-  assert.equal(converged.stopped.reason, 'converged');
-  assert.equal(converged.best, null);
+  const none = readReport('converged.json');
+  assert.deepEqual(none.trials.map((t) => [t.id, t.status]), [['heads-0.25', 'over-budget'], ['heads-0.5', 'over-budget']]);
+  assert.equal(none.stopped.reason, 'exhausted');
+  assert.equal(none.best, null);
   assert.match(c.stdout, /Best: none within budget/);
   assert.ok(!existsSync(path.join(dir, 'out3', 'best.onnx')));
 });

@@ -142,7 +142,7 @@ test('state: reports have no Toggles and cannot run; untrusted workspaces cannot
   assert.equal(viewsFor('report').includes('toggles'), false);
   assert.equal(viewsFor('editor').length, 7);
   assert.equal(viewsFor('report').includes('quantization'), false, 'a report without compression reports has no Quantization view');
-  assert.equal(viewsFor('report', true).includes('quantization'), true);
+  assert.equal(viewsFor('report', { compressions: true }).includes('quantization'), true);
   const r = { ...initialState(), ...reduceHostEvent(initialState(), { event: 'session/init', params: init({ mode: 'report', view: 'toggles' }) }) };
   assert.equal(r.view, 'overview');
   assert.equal(canRun(r), false);

@@ -209,7 +209,7 @@ test('memory bars and controls: stacked segments add up; N and the stage recompu
 
 test('state: plans bring their views, new ones are selected, and malformed ones are rejected', () => {
   assert.equal(viewsFor('profiler').includes('pipeline'), false, 'no empty Pipeline tab in the panel');
-  assert.deepEqual(viewsFor('report', false, false, false, true, true).slice(-2), ['pipeline', 'memory-plan']);
+  assert.deepEqual(viewsFor('report', { pipelines: true, memoryPlans: true }).slice(-2), ['pipeline', 'memory-plan']);
   const mem = memoryPlan();
   const init = parseHostEvent('session/init', { mode: 'profiler', trusted: true, form: initialState().form, providers: [], runs: [], pipelines: [plan], memoryPlans: [mem], view: 'pipeline' });
   assert.ok(typeof init !== 'string', String(init));

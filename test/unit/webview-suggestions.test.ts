@@ -160,7 +160,7 @@ test('state: session/init brings reports and results; the tab shows in the panel
   assert.deepEqual(viewsFor('profiler').slice(-2), ['training', 'variants']);
   assert.equal(viewsFor('editor').includes('suggestions'), false);
   assert.equal(viewsFor('report').includes('suggestions'), false);
-  assert.ok(viewsFor('report', false, false, false, false, false, true).includes('suggestions'));
+  assert.ok(viewsFor('report', { suggestions: true }).includes('suggestions'));
   const r = reduce(initialState(), { event: 'session/init', params: init({ mode: 'report', suggestions: [report], view: 'suggestions' }) });
   assert.ok(viewsOf(r).includes('suggestions'));
   assert.equal(r.view, 'suggestions');

@@ -211,7 +211,7 @@ test('state: training runs, the live job and variant reports; views by mode', ()
 
   assert.deepEqual(viewsFor('profiler').slice(-2), ['training', 'variants'], 'the panel always offers both (empty states say how to fill them)');
   assert.equal(viewsFor('editor').includes('training'), false, 'an .onnx editor has nothing to train');
-  assert.deepEqual(viewsFor('report', false, true, false).filter((v) => v === 'training' || v === 'variants'), ['training']);
+  assert.deepEqual(viewsFor('report', { trainings: true }).filter((v) => v === 'training' || v === 'variants'), ['training']);
   assert.equal(viewsOf({ ...initialState(), session: { mode: 'editor', trusted: true, providers: [] }, liveTraining: s.liveTraining ?? advanceLive(undefined, p) }).includes('training'), true, 'a live job shows the tab');
 });
 

@@ -12,6 +12,15 @@ export interface Actions {
   cancelRun(): void;
   /** Asks the host to write the HTML report of a run; resolves with what to tell the user. */
   exportReport(runId: string): Promise<Notice>;
+  /** Asks the host to export a tuning report (it asks for the format and the file); resolves with what to tell the user. */
+  exportTuning(reportId: string): Promise<Notice>;
+}
+
+/** What to say after an export request: where the file went, or that the user dismissed it. */
+async function exportNotice(reply: Promise<Reply<{ path: string | null }>>, what: string): Promise<Notice> {
+  const r = await reply;
+  if ('err' in r) return noticeOf(r.err);
+  return { kind: 'info', message: r.ok.path ? `${what} written to ${r.ok.path}` : 'Export dismissed.' };
 }
 
 export function createActions(store: Store, client: HostClient): Actions {
@@ -44,10 +53,11 @@ export function createActions(store: Store, client: HostClient): Actions {
       client.cancel(job.requestId);
       store.update({ job: { ...job, cancelling: true, message: 'Cancelling after the current inference…' } });
     },
-    async exportReport(runId) {
-      const r = await client.request('report/export', { runId }).reply;
-      if ('err' in r) return noticeOf(r.err);
-      return { kind: 'info', message: r.ok.path ? `Report written to ${r.ok.path}` : 'Export dismissed.' };
+    exportReport(runId) {
+      return exportNotice(client.request('report/export', { runId }).reply, 'Report');
+    },
+    exportTuning(reportId) {
+      return exportNotice(client.request('tuning/export', { reportId }).reply, 'Tuned config');
     },
   };
 }

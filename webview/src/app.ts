@@ -20,10 +20,11 @@ import { createSuggestionsView } from './views/suggestions';
 import { createTimelineView } from './views/timeline';
 import { createTogglesView } from './views/toggles';
 import { createTrainingView } from './views/training';
+import { createTuningView } from './views/tuning';
 import { createVariantsView } from './views/variants';
 import type { View, ViewContext } from './views/view';
 
-const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', suggestions: 'Suggestions', training: 'Training', variants: 'Variants', pipeline: 'Pipeline', 'memory-plan': 'Memory plan' };
+const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', suggestions: 'Suggestions', tuning: 'Tuning', training: 'Training', variants: 'Variants', pipeline: 'Pipeline', 'memory-plan': 'Memory plan' };
 
 export function startApp(app: HTMLElement): void {
   const host = createHost(window as unknown as HostWindow, () => document.getElementById('twb-boot')?.textContent ?? null, (m) => console.warn(`twb: ${m}`));
@@ -39,6 +40,7 @@ export function startApp(app: HTMLElement): void {
     compare: createCompareView(ctx),
     quantization: createQuantizationView(ctx),
     suggestions: createSuggestionsView(ctx),
+    tuning: createTuningView(ctx),
     training: createTrainingView(ctx),
     variants: createVariantsView(ctx),
     pipeline: createPipelineView(ctx),

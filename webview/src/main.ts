@@ -3,6 +3,7 @@ import '../../media/webview.css';
 import './styles/training.css';
 import './styles/parallel.css';
 import './styles/advice.css';
+import './styles/tuning.css';
 import './components';
 import { startApp } from './app';
 

@@ -15,6 +15,8 @@ import type { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { ApplyResult } from '../../engine/src/schema/apply';
 import { validateSuggestionsReport } from '../../engine/src/schema/validate-advice';
 import { validateApplyResult } from '../../engine/src/schema/validate-apply';
+import type { TuningReport } from '../../engine/src/schema/tuning';
+import { validateTuningReport } from '../../engine/src/schema/validate-tuning';
 
 export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
 
@@ -81,6 +83,9 @@ export const suggestionsProblem = (v: unknown): string | undefined => problemOf(
 /** Why `v` is not a usable apply result (the full schema check), or undefined when it is. */
 export const applyProblem = (v: unknown): string | undefined => problemOf(validateApplyResult, v);
 
+/** Why `v` is not a usable tuning report (the full schema check), or undefined when it is. */
+export const tuningProblem = (v: unknown): string | undefined => problemOf(validateTuningReport, v);
+
 /** Why an optional list of documents in `session/init` is unusable, or undefined when every one passes. */
 function listProblem(name: string, list: unknown, problem: (v: unknown) => string | undefined): string | undefined {
   if (list === undefined) return undefined;
@@ -107,7 +112,7 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
         const p = runProblem(r);
         if (p) return `session/init: ${p}`;
       }
-      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem) ?? listProblem('suggestions', params.suggestions, suggestionsProblem) ?? listProblem('applied', params.applied, applyProblem);
+      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem) ?? listProblem('suggestions', params.suggestions, suggestionsProblem) ?? listProblem('applied', params.applied, applyProblem) ?? listProblem('tunings', params.tunings, tuningProblem);
       if (docs) return docs;
       if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
       if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
@@ -141,6 +146,10 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
     case 'suggestions/added': {
       const p = suggestionsProblem(params.report);
       return p ? `suggestions/added: ${p}` : { event, params: { report: params.report as SuggestionsReport } };
+    }
+    case 'tuning/added': {
+      const p = tuningProblem(params.report);
+      return p ? `tuning/added: ${p}` : { event, params: { report: params.report as TuningReport } };
     }
     case 'apply/added': {
       const p = applyProblem(params.result);

@@ -10,6 +10,7 @@ import type { StepValue, TrainingRun, VariantsReport } from '../../engine/src/sc
 import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import type { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { ApplyResult } from '../../engine/src/schema/apply';
+import type { TuningReport } from '../../engine/src/schema/tuning';
 import { defaultComparePair } from './charts/compare';
 import type { HostEvent } from './messages';
 
@@ -50,7 +51,7 @@ export interface LiveTraining {
   ended?: Notice;
 }
 
-export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans' | 'suggestions' | 'applied'>;
+export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans' | 'suggestions' | 'applied' | 'tunings'>;
 
 export interface AppState {
   /** Undefined until `session/init` arrives. */
@@ -86,6 +87,10 @@ export interface AppState {
   selectedSuggestionsId?: string;
   /** Results of applied suggestions, oldest first (one per id). */
   applied: ApplyResult[];
+  /** Tuning reports, oldest first. */
+  tunings: TuningReport[];
+  /** Report the Tuning view shows. */
+  selectedTuningId?: string;
   view: ViewId;
   form: RunForm;
   /** Runs in the Compare view; `explicit` once the user or host picked them. */
@@ -98,33 +103,54 @@ export interface AppState {
 export const INITIAL_FORM: RunForm = { model: '', executionProvider: 'cpu', threads: 0, optLevel: 'all', batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
 
 export function initialState(): AppState {
-  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], suggestionReports: [], applied: [], view: 'overview', form: INITIAL_FORM };
+  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], suggestionReports: [], applied: [], tunings: [], view: 'overview', form: INITIAL_FORM };
+}
+
+/** Which kinds of documents a page holds, for deciding its views. */
+export interface HeldDocuments {
+  compressions?: boolean;
+  trainings?: boolean;
+  variants?: boolean;
+  pipelines?: boolean;
+  memoryPlans?: boolean;
+  suggestions?: boolean;
+  tunings?: boolean;
 }
 
 /**
  * Views offered in a mode: the offline report cannot run anything, so it has no Toggles, and it has
  * a Quantization view only when it carries compression reports. Training and Variants concern the
  * built-in models, not an opened .onnx file: outside the profiler panel they appear only with data.
- * Pipeline and Memory-plan appear only with a plan to show, in every mode: plans are made by a
- * command or `twb pipeline` / `twb memory-plan`, and the panel's tab bar is full enough already.
- * Suggestions: always in the panel (it offers to make them for the selected run), elsewhere only with a report.
+ * Pipeline, Memory-plan and Tuning appear only with a document to show, in every mode: they are made
+ * by a command or `twb pipeline` / `twb memory-plan` / `twb tune`, and the panel's tab bar is full
+ * enough already. Suggestions: always in the panel (it offers to make them for the selected run),
+ * elsewhere only with a report.
  */
-export function viewsFor(mode: SessionMode, hasCompressions = false, hasTrainings = false, hasVariants = false, hasPipelines = false, hasMemoryPlans = false, hasSuggestions = false): ViewId[] {
+export function viewsFor(mode: SessionMode, held: HeldDocuments = {}): ViewId[] {
   return VIEW_IDS.filter((v) => {
     if (v === 'toggles') return mode !== 'report';
-    if (v === 'quantization') return mode !== 'report' || hasCompressions;
-    if (v === 'training') return mode === 'profiler' || hasTrainings;
-    if (v === 'variants') return mode === 'profiler' || hasVariants;
-    if (v === 'pipeline') return hasPipelines;
-    if (v === 'memory-plan') return hasMemoryPlans;
-    if (v === 'suggestions') return mode === 'profiler' || hasSuggestions;
+    if (v === 'quantization') return mode !== 'report' || !!held.compressions;
+    if (v === 'training') return mode === 'profiler' || !!held.trainings;
+    if (v === 'variants') return mode === 'profiler' || !!held.variants;
+    if (v === 'pipeline') return !!held.pipelines;
+    if (v === 'memory-plan') return !!held.memoryPlans;
+    if (v === 'suggestions') return mode === 'profiler' || !!held.suggestions;
+    if (v === 'tuning') return !!held.tunings;
     return true;
   });
 }
 
 /** The views of the current state (see `viewsFor`). */
-export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans' | 'suggestionReports'>): ViewId[] {
-  return viewsFor(s.session?.mode ?? 'profiler', s.compressions.length > 0, s.trainings.length > 0 || !!s.liveTraining, s.variantReports.length > 0, s.pipelines.length > 0, s.memoryPlans.length > 0, s.suggestionReports.length > 0);
+export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans' | 'suggestionReports' | 'tunings'>): ViewId[] {
+  return viewsFor(s.session?.mode ?? 'profiler', {
+    compressions: s.compressions.length > 0,
+    trainings: s.trainings.length > 0 || !!s.liveTraining,
+    variants: s.variantReports.length > 0,
+    pipelines: s.pipelines.length > 0,
+    memoryPlans: s.memoryPlans.length > 0,
+    suggestions: s.suggestionReports.length > 0,
+    tunings: s.tunings.length > 0,
+  });
 }
 
 export function selectedReport(s: AppState): CompressionReport | undefined {
@@ -145,6 +171,10 @@ export function selectedPipeline(s: AppState): PipelinePlan | undefined {
 
 export function selectedMemoryPlan(s: AppState): MemoryPlan | undefined {
   return s.memoryPlans.find((p) => p.id === s.selectedMemoryPlanId) ?? s.memoryPlans[s.memoryPlans.length - 1];
+}
+
+export function selectedTuning(s: AppState): TuningReport | undefined {
+  return s.tunings.find((r) => r.id === s.selectedTuningId) ?? s.tunings[s.tunings.length - 1];
 }
 
 export function selectedSuggestions(s: AppState): SuggestionsReport | undefined {
@@ -195,8 +225,16 @@ export function canRun(s: AppState): boolean {
 export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
   switch (e.event) {
     case 'session/init': {
-      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], suggestions = [], applied = [], ...session } = e.params;
-      const views = viewsFor(session.mode, compressions.length > 0, trainings.length > 0 || !!s.liveTraining, variants.length > 0, pipelines.length > 0, memoryPlans.length > 0, suggestions.length > 0);
+      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], suggestions = [], applied = [], tunings = [], ...session } = e.params;
+      const views = viewsFor(session.mode, {
+        compressions: compressions.length > 0,
+        trainings: trainings.length > 0 || !!s.liveTraining,
+        variants: variants.length > 0,
+        pipelines: pipelines.length > 0,
+        memoryPlans: memoryPlans.length > 0,
+        suggestions: suggestions.length > 0,
+        tunings: tunings.length > 0,
+      });
       const pair = defaultComparePair(runs);
       return {
         session,
@@ -215,6 +253,8 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
         suggestionReports: [...suggestions],
         selectedSuggestionsId: keepSelected(s.selectedSuggestionsId, suggestions),
         applied: applied.reduce<ApplyResult[]>(withDoc, []),
+        tunings: [...tunings],
+        selectedTuningId: keepSelected(s.selectedTuningId, tunings),
         form,
         view: view && views.includes(view) ? view : views.includes(s.view) ? s.view : 'overview',
         compare: pair ? { ...pair, explicit: false } : undefined,
@@ -257,6 +297,9 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
     case 'apply/added':
       // The result arrives before the response to `advice/apply`, which ends that job.
       return { applied: withDoc(s.applied, e.params.result), job: s.job?.requestId === 0 ? undefined : s.job };
+    case 'tuning/added':
+      // A tuning the host ran ends that host job.
+      return { tunings: withDoc(s.tunings, e.params.report), selectedTuningId: e.params.report.id, job: s.job?.requestId === 0 ? undefined : s.job };
     case 'run/progress': {
       const p = e.params;
       if (s.job && s.job.requestId === p.requestId) return { job: { ...s.job, phase: p.phase, done: p.done, total: p.total, message: p.message } };

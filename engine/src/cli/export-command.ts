@@ -10,12 +10,14 @@ import type { CliIO } from './io';
 import { renderDocumentReport } from '../export/html-report';
 import { exportDistributed, EXPORT_FORMATS as DISTRIBUTED_FORMATS, settingsFromPlan } from '../export/distributed';
 import { jsSnippet, pythonSnippet, sessionOptionsJson } from '../export/ort-session';
+import { exportTuning } from '../export/tuning-export';
+import { tuningExportFormat } from '../export/tuning-formats';
 import { isBuiltinRef } from '../model/spec';
 import { loadModelSource } from '../profile/model-source';
 import { openSession } from '../runtime/ort';
 import type { ExecutionProvider, OptLevel } from '../schema/config';
 import type { InferenceRun } from '../schema/run';
-import { parseTwbConfig, TWB_CONFIG_SCHEMA_VERSION, TwbConfig } from '../schema/twb-config';
+import { TWB_CONFIG_SCHEMA_VERSION, TwbConfig } from '../schema/twb-config';
 import { parseTuningReport } from '../schema/validate-tuning';
 import { describeDocument, parseDocumentJson, WorkbenchDocument } from '../schema/validate-document';
 import { writeFileAtomic } from '../util/atomic-write';
@@ -60,25 +62,9 @@ function snippetModel(run: InferenceRun, cwd: string, outDir: string): string {
   return isBuiltinRef(run.model.source) ? `${run.model.source.slice('builtin:'.length)}.onnx` : modelRef(run.model.source, cwd, outDir);
 }
 
-/** Whether the text is a tuning report (kept beside its best model, not in .twb/runs). */
+/** Whether the text is a tuning report (cheap look at its head before parsing the whole document). */
 function tuningKind(text: string): boolean {
   return /^\s*\{[^]{0,200}"kind"\s*:\s*"tuning"/.test(text);
-}
-
-/** A tuning report exports through its best config: the config itself, or ORT's options for the best model. */
-async function exportTuning(text: string, file: string, f: Format, out: string, io: CliIO): Promise<number> {
-  const report = parseTuningReport(text);
-  if (!report.bestConfig || !report.best) throw new TwbError('bad-input', `"${file}" has no best trial within its budget, so there is no tuned config to export`);
-  if (f !== 'twb' && f !== 'ort' && f !== 'ort-python' && f !== 'ort-js') throw new TwbError('usage', `--format ${f} does not apply to a tuning report; from one: twb, ort, ort-python, ort-js`);
-  const configFile = path.resolve(path.dirname(path.resolve(io.cwd, file)), report.bestConfig);
-  const config = parseTwbConfig(await fs.readFile(configFile, 'utf8').catch(() => {
-    throw new TwbError('io', `the best config "${configFile}" named by "${file}" cannot be read`);
-  }));
-  const model = path.relative(path.dirname(out), path.resolve(path.dirname(configFile), config.model)) || config.model;
-  const written = f === 'twb' ? `${JSON.stringify({ ...config, model }, null, 2)}\n` : f === 'ort' ? sessionOptionsJson(config.config, model) : f === 'ort-python' ? pythonSnippet(config.config, model) : jsSnippet(config.config, model);
-  await writeFileAtomic(out, written);
-  io.stdout(`Wrote ${f} for the best trial (${report.best}) to ${out}`);
-  return 0;
 }
 
 export async function exportCommand(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -94,7 +80,11 @@ export async function exportCommand(args: ParsedArgs, io: CliIO): Promise<number
   const out = path.resolve(io.cwd, (o.out as string | undefined) ?? DEFAULT_NAMES[format as Format]);
   const outDir = path.dirname(out);
   const f = format as Format;
-  if (tuningKind(text)) return exportTuning(text, file, f, out, io);
+  if (tuningKind(text)) {
+    const base = path.dirname(path.resolve(io.cwd, file));
+    io.stdout(await exportTuning(parseTuningReport(text), tuningExportFormat(f), out, base));
+    return 0;
+  }
   const doc = parseDocumentJson(text);
   let written: string | Uint8Array;
   const notes: string[] = [];

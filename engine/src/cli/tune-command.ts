@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import type { OptionSpec, ParsedArgs } from './args';
 import { CliIO, keepDocument, withStatus } from './io';
 import { isBuiltinRef } from '../model/spec';
-import type { TuningBudget, TuningReport } from '../schema/tuning';
-import { CANDIDATE_IDS, describeChange } from '../tune/space';
+import type { TuningReport } from '../schema/tuning';
+import { describeBudget, describeChange } from '../tune/describe';
+import { CANDIDATE_IDS } from '../tune/space';
 import { defaultTuneDeps, TuneDeps, TuneProgress, tuneModel } from '../tune/tuner';
 import { DEFAULT_HELD_BACK, DEFAULT_MAX_ACCURACY_DROP, DEFAULT_PATIENCE, DEFAULT_TRIALS, TuneRequest } from '../tune/request';
 import { TwbError } from '../util/errors';
@@ -40,15 +41,6 @@ export const TUNE_OPTIONS: Record<string, OptionSpec> = {
 };
 
 const pct = (x: number | null) => (x === null ? '—' : formatPercent(x));
-
-/** `accuracy drop ≤ 1.0%, top-1 agreement ≥ 95.0%; 8 trials, patience 3`. */
-export function describeBudget(b: TuningBudget): string {
-  const bounds = [
-    b.maxAccuracyDrop !== null ? `accuracy drop ≤ ${formatPercent(b.maxAccuracyDrop)}` : '',
-    b.minTop1Agreement !== null ? `top-1 agreement ≥ ${formatPercent(b.minTop1Agreement)}` : '',
-  ].filter(Boolean);
-  return `${bounds.join(', ')}; ${b.trials} trial(s) at most, patience ${b.patience}`;
-}
 
 export function formatTuningReport(r: TuningReport): string {
   const c = r.config;

@@ -10,6 +10,7 @@ import { TrainingRun, VariantsReport } from '../schema/training';
 import { MemoryPlan, PipelinePlan } from '../schema/parallel';
 import type { SuggestionsReport } from '../schema/advice';
 import type { ApplyResult } from '../schema/apply';
+import type { TuningReport } from '../schema/tuning';
 import { WorkbenchDocument } from '../schema/validate-document';
 
 export interface ReportAssets {
@@ -139,6 +140,15 @@ export function renderSuggestionsReport(report: SuggestionsReport, assets: Repor
   return renderReportHtml(init, assets, `${report.source.model} suggestions — Transformer Workbench`);
 }
 
+/**
+ * The report of one tuning, opened on the Tuning view: every trial, the Pareto plot, the best and
+ * its held-back check. Export is off (it needs the kept files).
+ */
+export function renderTuningReport(report: TuningReport, assets: ReportAssets = loadReportAssets()): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm(report.model.source), providers: [], runs: [], tunings: [report], view: 'tuning' };
+  return renderReportHtml(init, assets, `${report.model.name} tuning (${report.trials.length} trials) — Transformer Workbench`);
+}
+
 /** The report of any kept document, on the view that shows its kind. */
 export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAssets = loadReportAssets()): string {
   switch (doc.kind) {
@@ -156,5 +166,7 @@ export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAsset
       return renderMemoryPlanReport(doc.plan, assets);
     case 'suggestions':
       return renderSuggestionsReport(doc.report, assets);
+    case 'tuning':
+      return renderTuningReport(doc.report, assets);
   }
 }

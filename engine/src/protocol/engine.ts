@@ -14,6 +14,11 @@ import type { PipelineProgress, PipelineRequest } from '../pipeline/planner';
 import type { PipelinePlan } from '../schema/parallel';
 import type { SuggestionsReport } from '../schema/advice';
 import type { ApplyResult } from '../schema/apply';
+import type { TuningReport } from '../schema/tuning';
+import { validateTuningReport } from '../schema/validate-tuning';
+import { TUNING_EXPORT_FORMATS, TuningExportFormat } from '../export/tuning-formats';
+import type { TuneRequest } from '../tune/request';
+import type { TuneProgress } from '../tune/tuner';
 import { validateSuggestionsReport } from '../schema/validate-advice';
 import { SCHEDULES } from '../schema/parallel';
 import type { SpecOverrides, SweepProgress, SweepRequest, TrainProgress, TrainRequest } from '../train/request';
@@ -42,6 +47,17 @@ export interface EngineRequests {
   'advice/suggest': { params: { run: InferenceRun; calibrate: boolean }; result: SuggestionsReport };
   /** Applies one suggestion of `report` to `run` and measures it; records the estimate's error under `cwd`/.twb; emits `advice/progress`. */
   'advice/apply': { params: { run: InferenceRun; report: SuggestionsReport; suggestionId: string; cwd: string }; result: ApplyResult };
+  /**
+   * Accuracy-aware auto-tuning (`twb tune`); emits `tune/progress`. Cancelling stops the search
+   * after the trial in flight and still answers with the report so far (`stopped.reason: cancelled`).
+   */
+  'tune/run': { params: { request: TuneRequest }; result: TuningReport };
+  /**
+   * Writes one export of a tuning report to `out` (`twb export tune.json --format F`); `base`
+   * resolves relative paths in the report. Answers with what to tell the user. In the engine
+   * because `ort-model` loads the best model in ONNX Runtime.
+   */
+  'tune/export': { params: { report: TuningReport; format: TuningExportFormat; out: string; base: string }; result: { message: string } };
   /** Renders a self-contained HTML report of a run. */
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
@@ -65,6 +81,8 @@ export interface EngineEvents {
   'sweep/progress': SweepProgress & { requestId: number };
   /** Progress of an `advice/suggest` or `advice/apply` request. */
   'advice/progress': { requestId: number; message: string };
+  /** Progress of a `tune/run` request. */
+  'tune/progress': TuneProgress & { requestId: number };
   /** Progress of a `pipeline/plan` request. */
   'pipeline/progress': PipelineProgress & { requestId: number };
   'log/write': { level: 'info' | 'warn' | 'error'; message: string };
@@ -193,6 +211,29 @@ const pipelineRequest = object<PipelineRequest>({
   seed: int(0, 2 ** 32 - 1),
 });
 
+const fraction = numberIn(0, 1);
+
+const tuneRequest = object<TuneRequest>({
+  model: nonEmpty(MAX_PATH),
+  evalFile: nonEmpty(MAX_PATH),
+  outDir: nonEmpty(MAX_PATH),
+  maxAccuracyDrop: optional(fraction),
+  minTop1Agreement: optional(fraction),
+  trials: optional(int(1, 1000)),
+  patience: optional(int(1, 1000)),
+  batch: optional(int(1, 4096)),
+  seq: optional(int(1, 1 << 16)),
+  threads: optional(int(0, 1024)),
+  executionProvider: optional(strUpTo(32)),
+  seed: optional(int(0, 2 ** 32 - 1)),
+  runs: optional(int(1, 10_000)),
+  heldBack: optional(fraction),
+  candidates: optional(arrayUpTo(strUpTo(64), 64)),
+  keepAll: optional(bool),
+  advisor: optional(bool),
+  calibrationFile: optional(nonEmpty(MAX_PATH)),
+});
+
 export const engineParamValidators: { [M in EngineMethod]: Validator<EngineRequests[M]['params']> } = {
   'engine/hello': empty,
   'providers/list': empty,
@@ -204,5 +245,7 @@ export const engineParamValidators: { [M in EngineMethod]: Validator<EngineReque
   'pipeline/plan': object({ request: pipelineRequest }),
   'advice/suggest': object({ run: (v) => validateRun(v), calibrate: bool }),
   'advice/apply': object({ run: (v) => validateRun(v), report: (v) => validateSuggestionsReport(v), suggestionId: strUpTo(64), cwd: nonEmpty(MAX_PATH) }),
+  'tune/run': object({ request: tuneRequest }),
+  'tune/export': object({ report: (v) => validateTuningReport(v), format: oneOf(TUNING_EXPORT_FORMATS), out: nonEmpty(MAX_PATH), base: nonEmpty(MAX_PATH) }),
   'report/render': object({ run: (v) => validateRun(v) }),
 };

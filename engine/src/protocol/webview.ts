@@ -12,6 +12,7 @@ import { CompressionReport } from '../schema/compression';
 import { MemoryPlan, PipelinePlan, SCHEDULES } from '../schema/parallel';
 import type { SuggestionsReport } from '../schema/advice';
 import type { ApplyResult } from '../schema/apply';
+import type { TuningReport } from '../schema/tuning';
 import { runConfigFields } from '../schema/validate-run';
 import { numberIn, object, oneOf, str, strUpTo, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
@@ -20,7 +21,7 @@ import { compressForm, CompressForm } from './compress';
 
 export type { CompressForm } from './compress';
 
-export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'suggestions', 'training', 'variants', 'pipeline', 'memory-plan'] as const;
+export const VIEW_IDS = ['overview', 'ops', 'timeline', 'memory', 'toggles', 'compare', 'quantization', 'suggestions', 'tuning', 'training', 'variants', 'pipeline', 'memory-plan'] as const;
 export type ViewId = (typeof VIEW_IDS)[number];
 
 /** The run configuration form (Toggles view): RunConfig's fields a user sets, plus the model. */
@@ -76,6 +77,8 @@ export interface HostEvents {
     suggestions?: SuggestionsReport[];
     /** Results of applied suggestions, shown beside the cards they came from. */
     applied?: ApplyResult[];
+    /** Tuning reports for the Tuning view (kept ones, or the one opened). */
+    tunings?: TuningReport[];
     /** Model summary shown first in the custom editor. */
     summary?: ModelSummaryView;
     /** Set when the editor's file could not be read as a model. */
@@ -111,6 +114,8 @@ export interface HostEvents {
   'suggestions/added': { report: SuggestionsReport };
   /** The measured outcome of applying a suggestion; the Suggestions view shows it beside the card of its run and suggestion id. */
   'apply/added': { result: ApplyResult };
+  /** A tuning report (`twb tune`, or a tuning run from the command) joins the list and becomes the selected one. */
+  'tuning/added': { report: TuningReport };
   /** Show two runs side by side in the Compare view. */
   'compare/show': { baseId: string; otherId: string };
   /** Switch to a view (e.g. from a command). */
@@ -141,6 +146,12 @@ export interface WebviewRequests {
   'advice/apply': { params: { reportId: string; suggestionId: string }; result: { applyId: string } };
   /** Makes suggestions for a run shown in the panel (`twb suggest`); the report arrives as `suggestions/added`, then the response. */
   'advice/suggest': { params: { runId: string }; result: { reportId: string } };
+  /**
+   * Exports a tuning report shown in the Tuning view: the host asks which format (twb config, ORT
+   * session options or snippets, the optimized best model, the HTML report) and where; responds
+   * with the file written, or null when the user dismissed a prompt.
+   */
+  'tuning/export': { params: { reportId: string }; result: { path: string | null } };
   /** Writes a self-contained HTML report of a run; responds with the file path (or null if dismissed). */
   'report/export': { params: { runId: string }; result: { path: string | null } };
 }
@@ -177,6 +188,7 @@ const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewReques
   'compress/start': object({ form: compressForm }),
   'advice/apply': object({ reportId: strUpTo(4096), suggestionId: strUpTo(100) }),
   'advice/suggest': object({ runId: strUpTo(4096) }),
+  'tuning/export': object({ reportId: strUpTo(4096) }),
   'pipeline/measure': object<PipelineMeasureParams>({
     planId: strUpTo(4096),
     schedule: oneOf(SCHEDULES),

@@ -18,7 +18,7 @@ export type TrialStatus = (typeof TRIAL_STATUSES)[number];
 export const STOP_REASONS = ['trials', 'converged', 'exhausted', 'cancelled'] as const;
 /**
  * Why the search stopped: the trial budget was spent (`trials`), `patience` trials in a row added
- * nothing to the Pareto front (`converged`), every candidate ran (`exhausted`), or the user stopped it
+ * nothing to a Pareto front that some trial within budget had started (`converged`), every candidate ran (`exhausted`), or the user stopped it
  * (`cancelled`, after the trial in flight finished).
  */
 export type StopReason = (typeof STOP_REASONS)[number];
@@ -65,7 +65,7 @@ export interface TuningBudget {
   minTop1Agreement: number | null;
   /** Trials allowed at most (failed ones count). */
   trials: number;
-  /** Trials in a row that add nothing to the Pareto front before the search stops. */
+  /** Trials in a row that add nothing to the Pareto front before the search stops (counted once some trial is within budget). */
   patience: number;
 }
 

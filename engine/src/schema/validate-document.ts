@@ -1,6 +1,6 @@
 /**
  * The documents kept in `.twb/runs/`: inference runs, compression reports, training runs, variant
- * comparisons, pipeline plans, memory plans and suggestion reports side by side, told apart by their `kind`, each checked by its own validator.
+ * comparisons, pipeline plans, memory plans, suggestion reports and tuning reports side by side, told apart by their `kind`, each checked by its own validator.
  */
 import { CompressionReport } from './compression';
 import { InferenceRun } from './run';
@@ -13,6 +13,8 @@ import { MemoryPlan, PipelinePlan } from './parallel';
 import { validateMemoryPlan, validatePipelinePlan } from './validate-parallel';
 import type { SuggestionsReport } from './advice';
 import { validateSuggestionsReport } from './validate-advice';
+import type { TuningReport } from './tuning';
+import { validateTuningReport } from './validate-tuning';
 import { TwbError } from '../util/errors';
 
 export type WorkbenchDocument =
@@ -22,9 +24,10 @@ export type WorkbenchDocument =
   | { kind: 'variants'; report: VariantsReport }
   | { kind: 'pipeline'; plan: PipelinePlan }
   | { kind: 'memory-plan'; plan: MemoryPlan }
-  | { kind: 'suggestions'; report: SuggestionsReport };
+  | { kind: 'suggestions'; report: SuggestionsReport }
+  | { kind: 'tuning'; report: TuningReport };
 
-export const DOCUMENT_KINDS = ['inference', 'quantization', 'pruning', 'training', 'variants', 'pipeline', 'memory-plan', 'suggestions'] as const;
+export const DOCUMENT_KINDS = ['inference', 'quantization', 'pruning', 'training', 'variants', 'pipeline', 'memory-plan', 'suggestions', 'tuning'] as const;
 
 /** Validates a parsed document of any kept kind; throws naming the bad path. */
 export function validateDocument(v: unknown): WorkbenchDocument {
@@ -36,6 +39,7 @@ export function validateDocument(v: unknown): WorkbenchDocument {
   if (kind === 'pipeline') return { kind: 'pipeline', plan: validatePipelinePlan(v) };
   if (kind === 'memory-plan') return { kind: 'memory-plan', plan: validateMemoryPlan(v) };
   if (kind === 'suggestions') return { kind: 'suggestions', report: validateSuggestionsReport(v) };
+  if (kind === 'tuning') return { kind: 'tuning', report: validateTuningReport(v) };
   throw new TwbError('io', `document.kind: expected one of: ${DOCUMENT_KINDS.join(', ')}, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}`);
 }
 
@@ -52,6 +56,7 @@ const KIND_NAMES: Record<WorkbenchDocument['kind'], string> = {
   pipeline: 'a pipeline plan',
   'memory-plan': 'a memory plan',
   suggestions: 'a suggestions report',
+  tuning: 'a tuning report',
 };
 
 /** `an inference run`, `a memory plan`: for messages that say what a file is instead of what was asked. */

@@ -1,5 +1,6 @@
 import { compressModel, defaultCompressDeps } from '../compress/lab';
 import { renderRunReport } from '../export/html-report';
+import { exportTuning } from '../export/tuning-export';
 import { probeModelBytes } from '../model/probe';
 import { describeModel } from '../profile/describe';
 import { loadModelSource } from '../profile/model-source';
@@ -13,6 +14,7 @@ import { TwbError } from '../util/errors';
 import * as os from 'node:os';
 import { sweepVariants } from '../train/sweep';
 import { trainModel } from '../train/trainer';
+import { defaultTuneDeps, tuneModel } from '../tune/tuner';
 import { version } from '../../../package.json';
 import { Handlers } from './server';
 
@@ -55,6 +57,9 @@ export function engineHandlers(): Handlers {
       await appendEstimate(cwd, result);
       return result;
     },
+    'tune/run': async ({ request }, ctx) =>
+      tuneModel(request, defaultTuneDeps({ signal: ctx.signal, onProgress: (p) => ctx.emit('tune/progress', { requestId: ctx.requestId, ...p }) })),
+    'tune/export': async ({ report, format, out, base }) => ({ message: await exportTuning(report, format, out, base) }),
     'report/render': async ({ run }) => ({ html: renderRunReport(run) }),
   };
 }

@@ -43,3 +43,20 @@ export function pickBest(points: readonly TrialPoint[], tie = LATENCY_TIE): stri
   const ranked = [...tied].sort((a, b) => a.sizeBytes - b.sizeBytes || b.accuracy - a.accuracy || a.latency - b.latency);
   return ranked[0]!.id;
 }
+
+/**
+ * Trials in a row, ending with the latest, that added nothing to the Pareto front — the count
+ * early stopping compares with its patience. `admitted` holds the points within budget, in trial
+ * order, and `trialIds` every trial's id in order. While nothing is within budget the count stays
+ * 0: each trial could be the first to meet the budget, and stopping then would leave the user
+ * with nothing kept and the untried candidates unknown.
+ */
+export function trialsWithoutGain(trialIds: readonly string[], admitted: readonly TrialPoint[]): number {
+  let run = 0;
+  for (const [i, id] of trialIds.entries()) {
+    const upTo = new Set(trialIds.slice(0, i + 1));
+    const front = paretoFront(admitted.filter((p) => upTo.has(p.id)));
+    run = front.length === 0 || front.includes(id) ? 0 : run + 1;
+  }
+  return run;
+}

@@ -64,13 +64,3 @@ export function searchSpace(executionProvider: string, only?: readonly string[])
   return { candidates, skipped };
 }
 
-/** `int8-dynamic · per-channel`, `heads · amount 0.5`: a change in the CLI's words. */
-export function describeChange(c: TrialChange): string {
-  const parts: string[] = [c.mode];
-  if (c.perChannel) parts.push('per-channel');
-  if (c.calibrate) parts.push(c.calibrate);
-  if (c.method) parts.push(c.method);
-  if (c.blockSize !== undefined) parts.push(`block ${c.blockSize}`);
-  if (c.amount !== undefined) parts.push(`amount ${c.amount}`);
-  return parts.join(' · ');
-}

@@ -23,7 +23,7 @@ import { TwbError } from '../util/errors';
 import { accuracyOf, agreementOf, predictTop1 } from './accuracy';
 import { splitEvalFile } from './eval-split';
 import { adviseForTuning, isCancel, orderCandidates, OrderRequest } from './order';
-import { paretoFront, pickBest, TrialPoint } from './pareto';
+import { paretoFront, pickBest, TrialPoint, trialsWithoutGain } from './pareto';
 import { budgetBreaches, resolveTuneRequest, TuneRequest } from './request';
 import { Candidate, searchSpace } from './space';
 import { BEST_MODEL, keepBest } from './keep';
@@ -178,7 +178,7 @@ export async function tuneModel(request: TuneRequest, deps: TuneDeps): Promise<T
       progress({ phase: 'trial', trial: n, trials: total, candidate: c.id, message: `trial ${n}/${total} ${c.id}` });
       const { trial } = await runTrial(c, n, total);
       trials.push(trial);
-      noGain = paretoFront(withinBudget(trials).map(pointOf)).includes(trial.id) ? 0 : noGain + 1;
+      noGain = trialsWithoutGain(trials.map((t) => t.id), withinBudget(trials).map(pointOf));
     }
     stop ??= aborted()
       ? { reason: 'cancelled', detail: `stopped by the user after the last candidate's trial; all ${trials.length} ran` }

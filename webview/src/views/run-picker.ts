@@ -5,7 +5,7 @@ import { h } from '../dom';
 import { runPickerLabel } from '../model/run-label';
 import { AppState, selectedRun, Store } from '../state';
 
-const OWN_PICKER: ReadonlySet<ViewId> = new Set(['quantization', 'suggestions', 'training', 'variants', 'pipeline', 'memory-plan']);
+const OWN_PICKER: ReadonlySet<ViewId> = new Set(['quantization', 'suggestions', 'tuning', 'training', 'variants', 'pipeline', 'memory-plan']);
 
 export function createRunPicker(store: Store): { el: HTMLElement; update(s: AppState, prev?: AppState): void } {
   const select = h('vscode-single-select', { class: 'twb-run-picker', attrs: { id: 'twb-run-picker', 'aria-label': 'Run shown in every view' } }) as VscodeSingleSelect;

@@ -11,10 +11,10 @@ import { localTime } from '../model/run-label';
 import { flopLabel, shortModel, variantsPickerLabel } from '../model/train-label';
 import { bestPerColumn, columnValue, growthReading, sweepSeries, VariantColumn } from '../model/variant-table';
 import { AppState, selectedVariants } from '../state';
-import { chartSlot, ChartSlot } from './chart-slot';
+import { chartSlot } from './chart-slot';
 import { docPicker } from './doc-picker';
 import { seriesLegend, sweepFigure } from './variants-plot';
-import type { View, ViewContext } from './view';
+import { chartView, type Fittable, type View, type ViewContext } from './view';
 
 const ms = (v: number) => formatUs(v * 1000);
 /** Axis labels: `50 ms`, `1 s`, `64 MiB` (ticks are round numbers). */
@@ -70,64 +70,46 @@ function emptyVariants(s: AppState): HTMLElement {
   );
 }
 
-export function createVariantsView(ctx: ViewContext): View {
-  let root: HTMLElement | undefined;
-  let slots: ChartSlot[] = [];
-  let resize: ResizeObserver | undefined;
-  const fit = () => slots.forEach((sl) => sl.fit());
-
-  const build = (s: AppState) => {
-    if (!root) return;
-    slots = [];
-    const r = selectedVariants(s);
-    if (!r) return void root.replaceChildren(emptyVariants(s));
-    const c = r.config;
-    const keys = r.variants.map((v) => v.label);
-    const timeFailed = r.variants.some((v) => v.sweep.some((p) => p.stepMs === undefined));
-    const memoryFailed = r.variants.some((v) => v.sweep.some((p) => p.peakBytes === undefined));
-    const time = chartSlot((w) => sweepFigure(sweepSeries(r, 'time'), w, { cls: 'twb-sweep-time', yName: 'step time', yAxis: { ticks: decadeTicks, format: msTick }, formatValue: ms }));
-    const memory = chartSlot((w) => sweepFigure(sweepSeries(r, 'memory'), w, { cls: 'twb-sweep-memory', yName: 'peak memory', yAxis: { ticks: binaryTicks, format: bytesTick }, formatValue: formatBytes }));
-    slots = [time, memory];
-    const picker = docPicker({ id: 'twb-variants-picker', label: 'Comparison', items: s.variantReports.map((v, i) => ({ value: v.id, label: variantsPickerLabel(v, i) })), current: r.id, onPick: (id) => ctx.store.update({ selectedVariantsId: id }) });
-    const task = c.task ? `${c.task}, ${c.trainSteps} training steps each` : 'no task trained';
-    root.replaceChildren(
+function renderVariants(root: HTMLElement, s: AppState, ctx: ViewContext): Fittable[] {
+  const r = selectedVariants(s);
+  if (!r) {
+    root.replaceChildren(emptyVariants(s));
+    return [];
+  }
+  const c = r.config;
+  const keys = r.variants.map((v) => v.label);
+  const timeFailed = r.variants.some((v) => v.sweep.some((p) => p.stepMs === undefined));
+  const memoryFailed = r.variants.some((v) => v.sweep.some((p) => p.peakBytes === undefined));
+  const time = chartSlot((w) => sweepFigure(sweepSeries(r, 'time'), w, { cls: 'twb-sweep-time', yName: 'step time', yAxis: { ticks: decadeTicks, format: msTick }, formatValue: ms }));
+  const memory = chartSlot((w) => sweepFigure(sweepSeries(r, 'memory'), w, { cls: 'twb-sweep-memory', yName: 'peak memory', yAxis: { ticks: binaryTicks, format: bytesTick }, formatValue: formatBytes }));
+  const picker = docPicker({ id: 'twb-variants-picker', label: 'Comparison', items: s.variantReports.map((v, i) => ({ value: v.id, label: variantsPickerLabel(v, i) })), current: r.id, onPick: (id) => ctx.store.update({ selectedVariantsId: id }) });
+  const task = c.task ? `${c.task}, ${c.trainSteps} training steps each` : 'no task trained';
+  root.replaceChildren(
+    h(
+      'div',
+      { class: 'twb-variants', attrs: { 'data-report': r.id } },
       h(
-        'div',
-        { class: 'twb-variants', attrs: { 'data-report': r.id } },
+        'header',
+        { class: 'twb-view-header twb-quant-header' },
         h(
-          'header',
-          { class: 'twb-view-header twb-quant-header' },
-          h(
-            'div',
-            {},
-            h('h1', {}, `Variants: ${shortModel(r.model)} · ${r.variants.length} variant${r.variants.length === 1 ? '' : 's'}`, r.cancelled ? h('span', { class: 'twb-badge twb-badge-cancelled' }, 'cancelled') : null),
-            h('p', { class: 'twb-dim' }, `batch ${c.batch} × seq ${c.seq} · sweep over seq ${c.seqs.join(', ')} · ${task} · ${r.backend} (tfjs ${r.env.tfjsVersion}) on ${r.env.cpuCount} cores · ${localTime(r.createdAt)}`),
-          ),
-          picker,
+          'div',
+          {},
+          h('h1', {}, `Variants: ${shortModel(r.model)} · ${r.variants.length} variant${r.variants.length === 1 ? '' : 's'}`, r.cancelled ? h('span', { class: 'twb-badge twb-badge-cancelled' }, 'cancelled') : null),
+          h('p', { class: 'twb-dim' }, `batch ${c.batch} × seq ${c.seq} · sweep over seq ${c.seqs.join(', ')} · ${task} · ${r.backend} (tfjs ${r.env.tfjsVersion}) on ${r.env.cpuCount} cores · ${localTime(r.createdAt)}`),
         ),
-        card(`Side by side at seq ${c.seq}`, variantTable(r), h('p', { class: 'twb-dim' }, 'Highlighted: the best value of each column. FLOPs per step are counted from the shapes; everything else is measured. Growth: the least-squares slope of log time (or memory) over log sequence length across the sweep — about 1 is linear, about 2 quadratic.')),
-        h('div', { class: 'twb-grid' }, card('Step time against sequence length', seriesLegend(keys, timeFailed), time.el), card('Peak memory against sequence length', seriesLegend(keys, memoryFailed), memory.el)),
-        card('Warnings', r.warnings.length ? h('ul', { class: 'twb-warnings' }, ...r.warnings.map((w) => h('li', {}, w))) : h('p', { class: 'twb-dim' }, 'No warnings.')),
+        picker,
       ),
-    );
-    fit();
-  };
+      card(`Side by side at seq ${c.seq}`, variantTable(r), h('p', { class: 'twb-dim' }, 'Highlighted: the best value of each column. FLOPs per step are counted from the shapes; everything else is measured. Growth: the least-squares slope of log time (or memory) over log sequence length across the sweep — about 1 is linear, about 2 quadratic.')),
+      h('div', { class: 'twb-grid' }, card('Step time against sequence length', seriesLegend(keys, timeFailed), time.el), card('Peak memory against sequence length', seriesLegend(keys, memoryFailed), memory.el)),
+      card('Warnings', r.warnings.length ? h('ul', { class: 'twb-warnings' }, ...r.warnings.map((w) => h('li', {}, w))) : h('p', { class: 'twb-dim' }, 'No warnings.')),
+    ),
+  );
+  return [time, memory];
+}
 
-  return {
-    mount(r, s) {
-      root = r;
-      build(s);
-      resize = new ResizeObserver(fit);
-      resize.observe(r);
-    },
-    update(s, prev) {
-      if (s.session !== prev.session || s.variantReports !== prev.variantReports || selectedVariants(s) !== selectedVariants(prev)) build(s);
-    },
-    unmount() {
-      resize?.disconnect();
-      resize = undefined;
-      root = undefined;
-      slots = [];
-    },
-  };
+export function createVariantsView(ctx: ViewContext): View {
+  return chartView(
+    (root, s) => renderVariants(root, s, ctx),
+    (s, prev) => s.session !== prev.session || s.variantReports !== prev.variantReports || selectedVariants(s) !== selectedVariants(prev),
+  );
 }

@@ -44,3 +44,42 @@ export function simpleView(render: (root: HTMLElement, state: AppState) => (() =
     },
   };
 }
+
+/** A chart that redraws to its container's width (see `chart-slot.ts`). */
+export interface Fittable {
+  fit(): void;
+}
+
+/**
+ * A view of one selected document whose charts fit its width: `render` fills the root and returns
+ * the charts to refit when the root is resized; it runs on mount and whenever `changed` says the
+ * document shown changed.
+ */
+export function chartView(render: (root: HTMLElement, state: AppState) => Fittable[], changed: (state: AppState, prev: AppState) => boolean): View {
+  let root: HTMLElement | undefined;
+  let charts: Fittable[] = [];
+  let resize: ResizeObserver | undefined;
+  const fit = () => charts.forEach((c) => c.fit());
+  const draw = (s: AppState) => {
+    if (!root) return;
+    charts = render(root, s);
+    fit();
+  };
+  return {
+    mount(r, s) {
+      root = r;
+      draw(s);
+      resize = new ResizeObserver(fit);
+      resize.observe(r);
+    },
+    update(s, prev) {
+      if (changed(s, prev)) draw(s);
+    },
+    unmount() {
+      resize?.disconnect();
+      resize = undefined;
+      root = undefined;
+      charts = [];
+    },
+  };
+}
