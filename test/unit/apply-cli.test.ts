@@ -31,7 +31,10 @@ test('a config change (threads) is re-profiled both ways and set beside its esti
   const a = readJson('threads.json');
   assert.equal(a.kind, 'apply');
   assert.equal(a.suggestion.id, 'threads');
-  assert.ok(a.estimate.speedup > 1, 'estimated before running');
+  // Estimated before running, from the dominant product timed here at 1 and N threads. Its value
+  // follows the machine's load (a busy machine may show no gain), so only its presence is checked.
+  assert.ok(a.estimate.speedup > 0 && Number.isFinite(a.estimate.speedup), 'estimated before running');
+  assert.match(a.estimate.basis, /timed here at 1 thread\(s\)/);
   assert.ok(a.measured.speedup > 0);
   assert.equal(a.artifacts.changed.config.threads, os.availableParallelism());
   assert.equal(a.artifacts.baseline.config.threads, 1);
