@@ -14,6 +14,9 @@
  *  (g) a real 2-stage pipeline of ORT workers against the whole model in one session, and against
  *      the simulator fed the measured stage times (bench/pipeline.ts)
  *  (h) the advisor's speed estimates (INT8, INT4, threads) against the measured change (bench/advisor.ts)
+ *  (i) trace import: the 51 MiB realdata Kineto trace imported (gunzip, streamed parse, analysis)
+ *      against plain JSON.parse of the same unzipped text (goal ≤ 1.5×), and the import's peak memory
+ *      against the unzipped size (bench/trace-import.ts)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';
@@ -34,6 +37,7 @@ import { runQuantBench } from './quant';
 import { runTrainBench } from './train';
 import { runPipelineBench } from './pipeline';
 import { runAdvisorBench } from './advisor';
+import { runTraceImportBench } from './trace-import';
 
 const THREADS = Number(process.env.TWB_BENCH_THREADS ?? os.availableParallelism());
 const ROUNDS = Number(process.env.TWB_BENCH_ROUNDS ?? 3);
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
   rows.push(...(await runTrainBench()));
   rows.push(...(await runPipelineBench()));
   rows.push(...(await runAdvisorBench()));
+  rows.push(...(await runTraceImportBench()));
 
   const w = [Math.max(...rows.map((r) => r.name.length)), Math.max(...rows.map((r) => r.value.length)), 7];
   console.log(`Transformer Workbench benchmarks · ${os.cpus()[0]?.model ?? 'cpu'} · ${THREADS} threads · ONNX Runtime ${ort().env.versions.node}`);

@@ -28,6 +28,7 @@ import { EXPORT_COMMAND_OPTIONS, exportCommand } from './cli/export-command';
 import { SUGGEST_OPTIONS, suggestCommand } from './cli/suggest-command';
 import { APPLY_OPTIONS, applyCommand } from './cli/apply-command';
 import { TUNE_OPTIONS, tuneCommand } from './cli/tune-command';
+import { IMPORT_OPTIONS, importCommand } from './cli/import-command';
 import { parseDimAssignment } from './runtime/dims';
 import { providerStatuses } from './runtime/ort';
 import { TwbError } from './util/errors';
@@ -125,6 +126,7 @@ function usage(): string {
     '  twb suggest <run.json>                               suggestions with estimates made before anything runs',
     '  twb apply <run.json> --suggestion ID                 apply one, measure it, set it beside the estimate',
     '  twb tune <model> --eval FILE [--max-accuracy-drop X] search compressions under an accuracy budget; keep the best',
+    '  twb import <trace> [--json FILE] [--top N]           read a PyTorch profiler / Kineto trace, ORT profile or chrome trace',
     '  twb eps                                              list execution providers and whether they work here',
     '  twb help [command] | --help | --version',
     '',
@@ -168,6 +170,9 @@ function usage(): string {
     '',
     'twb tune options:',
     formatOptions(TUNE_OPTIONS),
+    '',
+    'twb import options:',
+    formatOptions(IMPORT_OPTIONS),
   ].join('\n');
 }
 
@@ -215,11 +220,13 @@ export async function runCli(argv: readonly string[], io: CliIO, signal?: AbortS
         return await exportCommand(parseArgs(rest, EXPORT_COMMAND_OPTIONS, 'export'), io);
       case 'export-distributed':
         return await exportDistributedCommand(parseArgs(rest, EXPORT_OPTIONS, 'export-distributed'), io);
+      case 'import':
+        return await importCommand(parseArgs(rest, IMPORT_OPTIONS, 'import'), io, signal);
       case 'eps':
         parseArgs(rest, EPS_OPTIONS, 'eps');
         return await epsCommand(io);
       default:
-        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep, pipeline, memory-plan, export-distributed, export, suggest, apply, tune`);
+        throw new TwbError('usage', `unknown command "${command}"; expected one of: profile, model, quantize, prune, report, eps, help, train, sweep, pipeline, memory-plan, export-distributed, export, suggest, apply, tune, import`);
     }
   } catch (e) {
     return reportFailure(e, io, debug);

@@ -4,6 +4,7 @@ import type { ProgressEvent } from '../../engine/src/protocol/engine';
 import type { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { ApplyResult } from '../../engine/src/schema/apply';
 import type { InferenceRun } from '../../engine/src/schema/run';
+import type { TraceRun } from '../../engine/src/schema/trace';
 import { TWB_CONFIG_SCHEMA_VERSION, TwbConfig } from '../../engine/src/schema/twb-config';
 import { validateSuggestionsReport } from '../../engine/src/schema/validate-advice';
 import { validateApplyResult } from '../../engine/src/schema/validate-apply';
@@ -44,8 +45,8 @@ export class AdviceService {
     };
   }
 
-  async suggest(run: InferenceRun, opts: Progress = {}): Promise<SuggestionsReport> {
-    const raw = await this.job(`Suggesting optimizations for ${run.model.name}`, opts, (signal, onProgress) => this.engine.request('advice/suggest', { run, calibrate: true }, { signal, onEvent: this.progress(onProgress) }));
+  async suggest(run: InferenceRun | TraceRun, opts: Progress = {}): Promise<SuggestionsReport> {
+    const raw = await this.job(`Suggesting optimizations for ${run.kind === 'trace' ? run.source.name : run.model.name}`, opts, (signal, onProgress) => this.engine.request('advice/suggest', { run, calibrate: true }, { signal, onEvent: this.progress(onProgress) }));
     return validateSuggestionsReport(raw);
   }
 

@@ -19,6 +19,8 @@ import { AdviceService } from './advice-service';
 import { TuneService, UNTRUSTED_TUNE_MESSAGE } from './tune-service';
 import { askTuning } from './tune-prompts';
 import { exportTunedConfig } from './tuning-export';
+import { importTraceFile, TRACE_EDITOR_VIEW_TYPE, TraceEditorProvider } from './trace-editor';
+import { openSourceFrame } from './source-open';
 import { JobGate, RefusedError } from './job-gate';
 import { RunsTreeProvider } from './runs-tree';
 import { formFromSettings } from './settings';
@@ -71,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): void {
     },
     tune: (request, opts) => tuner.run(request, opts),
     exportTuning: (report) => exportTunedConfig(engine, report, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath),
+    openSource: (file, line) => openSourceFrame(file, line),
     log: (m) => output.warn(m),
   };
   const tree = new RunsTreeProvider(store);
@@ -281,6 +284,12 @@ export function activate(context: vscode.ExtensionContext): void {
       p.session.showView('memory-plan');
       return;
     }
+    if (item?.kind === 'trace') {
+      const p = panel();
+      p.session.addTrace(item.run);
+      p.session.showView('overview');
+      return;
+    }
     const run = item?.run ?? (await pickRuns('Open which run?', 1))?.[0];
     if (!run) return;
     const p = panel(run.model.source);
@@ -288,6 +297,21 @@ export function activate(context: vscode.ExtensionContext): void {
     p.session.showView('overview');
   });
   command('refreshRuns', () => store.refresh());
+  command('importTrace', async (uri?: vscode.Uri) => {
+    const file = uri instanceof vscode.Uri ? uri : (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Profiler traces': ['json', 'gz'] }, openLabel: 'Import', title: 'PyTorch profiler trace, ONNX Runtime profile or chrome trace' }))?.[0];
+    if (file) await vscode.commands.executeCommand('vscode.openWith', file, TRACE_EDITOR_VIEW_TYPE);
+  });
+  command('compareTraces', async () => {
+    const files = await vscode.window.showOpenDialog({ canSelectMany: true, filters: { 'Profiler traces': ['json', 'gz'] }, openLabel: 'Compare', title: 'Pick two traces: the baseline first' });
+    if (!files) return;
+    if (files.length !== 2) return void vscode.window.showWarningMessage('Transformer Workbench: pick exactly two traces to compare.');
+    try {
+      const [a, b] = [await importTraceFile(engine, files[0].fsPath), await importTraceFile(engine, files[1].fsPath)];
+      panel().session.compareTraces(a, b);
+    } catch (e) {
+      failed('trace import', e);
+    }
+  });
 
   const watcher = vscode.workspace.createFileSystemWatcher('**/.twb/runs/*.json');
   watcher.onDidCreate(() => store.refresh());
@@ -302,6 +326,10 @@ export function activate(context: vscode.ExtensionContext): void {
     { dispose: () => engine.dispose() },
     vscode.window.registerTreeDataProvider('transformerWorkbench.runs', tree),
     vscode.window.registerCustomEditorProvider(ONNX_EDITOR_VIEW_TYPE, new OnnxEditorProvider(context.extensionUri, engine, deps), {
+      webviewOptions: { retainContextWhenHidden: true },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+    vscode.window.registerCustomEditorProvider(TRACE_EDITOR_VIEW_TYPE, new TraceEditorProvider(context.extensionUri, engine, deps), {
       webviewOptions: { retainContextWhenHidden: true },
       supportsMultipleEditorsPerDocument: true,
     }),

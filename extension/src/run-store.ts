@@ -7,6 +7,7 @@ import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { TuningReport } from '../../engine/src/schema/tuning';
+import type { TraceRun } from '../../engine/src/schema/trace';
 import { parseDocumentJson, WorkbenchDocument } from '../../engine/src/schema/validate-document';
 import { writeFileAtomic } from '../../engine/src/util/atomic-write';
 
@@ -39,7 +40,7 @@ export const isStoredReport = (e: StoredEntry): e is StoredReport => e.kind === 
 export const documentOf = (e: WorkbenchDocument): KeptDocument => ('run' in e ? e.run : 'plan' in e ? e.plan : e.report);
 
 /** What a kept file holds. */
-export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan | SuggestionsReport | TuningReport;
+export type KeptDocument = InferenceRun | CompressionReport | TrainingRun | VariantsReport | PipelinePlan | MemoryPlan | SuggestionsReport | TuningReport | TraceRun;
 
 const createdAt = (e: StoredEntry) => documentOf(e).createdAt;
 

@@ -8,6 +8,7 @@ import { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
 import { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel';
 import { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { TuningReport } from '../../engine/src/schema/tuning';
+import type { TraceRun } from '../../engine/src/schema/trace';
 
 /** `1.42× · 31.2 dB`: a report's headline figures (speedup, output SQNR). */
 export function reportHeadline(r: CompressionReport): string {
@@ -58,6 +59,8 @@ function treeItem(item: StoredEntry): vscode.TreeItem {
       return suggestionsItem(item.report);
     case 'tuning':
       return tuningItem(item.report);
+    case 'trace':
+      return traceItem(item.run);
     case 'inference':
       return runItem(item.run);
   }
@@ -105,6 +108,25 @@ function suggestionsItem(r: SuggestionsReport): vscode.TreeItem {
   );
   t.iconPath = new vscode.ThemeIcon('lightbulb');
   t.contextValue = 'twbSuggestions';
+  return t;
+}
+
+function traceItem(r: TraceRun): vscode.TreeItem {
+  const t = new vscode.TreeItem(`Trace ${r.source.name}`);
+  t.id = r.id;
+  const top = r.opTypes[0];
+  t.description = `${r.source.format} · ${(r.spanUs / 1000).toFixed(1)} ms${r.gpu ? ` · GPU ${formatPercent(r.gpu.devices[0]?.utilization ?? 0)} busy` : ''}`;
+  t.tooltip = new vscode.MarkdownString(
+    [
+      `**Imported trace ${r.source.name}** (${r.source.format}) — imported ${new Date(r.createdAt).toLocaleString()}`,
+      `- ${r.source.events} events, ${r.opTypes.length} host op names, ${r.kernels.length} kernel names, ${r.steps.length} steps`,
+      ...(top ? [`- most self time: ${top.opType} (${formatPercent(top.selfShare)})`] : []),
+      ...(r.meta.distributed ? [`- rank ${r.meta.distributed.rank} of ${r.meta.distributed.worldSize ?? '?'} (${r.meta.distributed.backend ?? 'backend not recorded'})`] : []),
+      ...(r.memory ? [`- memory peak ${formatBytes(r.memory.peakBytes)} on ${r.memory.device}`] : []),
+    ].join('\n'),
+  );
+  t.iconPath = new vscode.ThemeIcon('pulse');
+  t.contextValue = 'twbTrace';
   return t;
 }
 

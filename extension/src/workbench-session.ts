@@ -11,6 +11,7 @@ import type { ProgressEvent } from '../../engine/src/protocol/engine';
 import type { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { ApplyResult } from '../../engine/src/schema/apply';
 import type { TuningReport } from '../../engine/src/schema/tuning';
+import type { TraceRun } from '../../engine/src/schema/trace';
 import type { TuneRequest } from '../../engine/src/tune/request';
 import type { TrainJobOptions } from './training-service';
 import type { CompressProgressEvent } from './compress-service';
@@ -29,13 +30,15 @@ export interface SessionDeps {
   /** Plans (and measures) a pipeline through the engine; the plan is kept. */
   planPipeline: (request: PipelineRequest, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<PipelinePlan>;
   /** The advisor's suggestions for a run (kept in the run store). */
-  suggest: (run: InferenceRun, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<SuggestionsReport>;
+  suggest: (run: InferenceRun | TraceRun, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<SuggestionsReport>;
   /** Applies and measures one suggestion; for a config change, offers the new config as a diff to accept. */
   apply: (run: InferenceRun, report: SuggestionsReport, suggestionId: string, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<ApplyResult>;
   /** Tunes a model under an accuracy budget (the report is kept in the run store). */
   tune: (request: TuneRequest, opts: { signal?: AbortSignal; onProgress?: (p: ProgressEvent) => void }) => Promise<TuningReport>;
   /** Asks for a format and a file and exports a tuning report there; null when dismissed. */
   exportTuning: (report: TuningReport) => Promise<string | null>;
+  /** Opens a trace's source frame in the editor if the file is in the workspace; the path opened, or null. */
+  openSource: (file: string, line: number) => Promise<string | null>;
   log: (message: string) => void;
 }
 
@@ -65,6 +68,8 @@ export class WorkbenchSession implements vscode.Disposable {
   private readonly suggestionReports: SuggestionsReport[] = [];
   private readonly applied: ApplyResult[] = [];
   private readonly tunings: TuningReport[] = [];
+  private readonly traces: TraceRun[] = [];
+  private pendingTraceCompare: HostEvents['traceCompare/show'] | undefined;
   private readonly inflight = new Map<number, AbortController>();
   private pendingView: ViewId | undefined;
   private pendingCompare: HostEvents['compare/show'] | undefined;
@@ -76,7 +81,7 @@ export class WorkbenchSession implements vscode.Disposable {
     private readonly mode: SessionMode,
     initialForm: RunForm,
     private readonly deps: SessionDeps,
-    private readonly extra: () => Promise<Pick<HostEvents['session/init'], 'summary' | 'error'>> = async () => ({}),
+    private readonly extra: () => Promise<Pick<HostEvents['session/init'], 'summary' | 'error' | 'traces'>> = async () => ({}),
   ) {
     this.form = initialForm;
     this.disposables.push(webview.onDidReceiveMessage((m) => void this.receive(m)));
@@ -140,6 +145,20 @@ export class WorkbenchSession implements vscode.Disposable {
     if (result.artifacts.changed) this.addRun(result.artifacts.changed);
     if (result.artifacts.report) this.addCompression(result.artifacts.report);
     if (this.ready) this.post('apply/added', { result });
+  }
+
+  /** An imported trace joins the panel and becomes what Overview, Ops, Timeline and Memory show. */
+  addTrace(trace: TraceRun): void {
+    upsert(this.traces, trace);
+    if (this.ready) this.post('trace/added', { trace });
+  }
+
+  /** Shows two imported traces side by side in the Compare view (per-op and per-kernel deltas). */
+  compareTraces(a: TraceRun, b: TraceRun): void {
+    this.addTrace(a);
+    this.addTrace(b);
+    this.pendingTraceCompare = { baseId: a.id, otherId: b.id };
+    if (this.ready) this.post('traceCompare/show', this.pendingTraceCompare);
   }
 
   /** A tuning report joins the Tuning view and becomes the one shown there. */
@@ -265,8 +284,8 @@ export class WorkbenchSession implements vscode.Disposable {
         ok = { reportId: report.id };
       } else if (req.method === 'advice/suggest') {
         const { runId } = req.params as WebviewRequests['advice/suggest']['params'];
-        const run = this.runs.find((r) => r.id === runId);
-        if (!run) throw new Error(`no run with id "${runId}" in this view`);
+        const run = this.runs.find((r) => r.id === runId) ?? this.traces.find((t) => t.id === runId);
+        if (!run) throw new Error(`no run or trace with id "${runId}" in this view`);
         const report = await this.deps.suggest(run, { signal: controller.signal, onProgress: (e) => this.post('run/progress', { ...e, requestId: id }) });
         this.addSuggestions(report);
         ok = { reportId: report.id };
@@ -290,6 +309,9 @@ export class WorkbenchSession implements vscode.Disposable {
         );
         this.addPipeline(plan);
         ok = { planId: plan.id };
+      } else if (req.method === 'source/open') {
+        const { file, line } = req.params as WebviewRequests['source/open']['params'];
+        ok = { path: await this.deps.openSource(file, line) };
       } else if (req.method === 'tuning/export') {
         const { reportId } = req.params as WebviewRequests['tuning/export']['params'];
         const report = this.tunings.find((r) => r.id === reportId);
@@ -311,9 +333,11 @@ export class WorkbenchSession implements vscode.Disposable {
 
   private async sendInit(): Promise<void> {
     this.ready = true;
-    const [providers, extra] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
-    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, suggestions: this.suggestionReports, applied: this.applied, tunings: this.tunings, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
+    const [providers, { traces: extraTraces = [], ...extra }] = await Promise.all([this.deps.providers().catch(() => []), this.extra()]);
+    for (const t of extraTraces) upsert(this.traces, t);
+    this.post('session/init', { mode: this.mode, trusted: vscode.workspace.isTrusted, form: this.form, providers, runs: this.runs, compressions: this.compressions, trainings: this.trainings, variants: this.variants, pipelines: this.pipelines, memoryPlans: this.memoryPlans, suggestions: this.suggestionReports, applied: this.applied, tunings: this.tunings, traces: this.traces, ...extra, ...(this.pendingView ? { view: this.pendingView } : {}) });
     if (this.pendingCompare) this.post('compare/show', this.pendingCompare);
+    if (this.pendingTraceCompare) this.post('traceCompare/show', this.pendingTraceCompare);
   }
 
   private post<E extends keyof HostEvents>(event: E, params: HostEvents[E]): void {

@@ -11,10 +11,12 @@ import * as path from 'node:path';
 import { assertVsixHas, buildVsix, installCodeServer, REPO_ROOT } from './helpers/code-server';
 import { checkReportHtml, viewReport } from './helpers/report';
 import { closeSession, killSession, Session, startSession, waitForFile } from './helpers/session';
-import { answerSaveDialog, AppFrame, expectRestrictedMode, pickQuickItem, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
+import { answerOpenDialog, answerSaveDialog, AppFrame, expectRestrictedMode, pickQuickItem, quickOpen, runCommand, screenshotWebview, shot, viewText, viewTab, waitForApp } from './helpers/workbench';
 
 const OUT = path.join(REPO_ROOT, 'test-output', 'e2e');
 const REAL_MODEL = path.resolve(REPO_ROOT, '../shared/realdata/onnx/optimum/tiny-distilbert-classification/model.onnx');
+/** A 2021 Kineto trace with Python frames in `resnet50_profiler_api.py` (PROVENANCE.md). */
+const REAL_TRACE = path.resolve(REPO_ROOT, '../shared/realdata/traces/kineto/resnet50_v100_worker0.1623143089861.pt.trace.json.gz');
 const MODEL = 'builtin:tiny-gpt';
 /** Steps of the training e2e test (the `transformerWorkbench.train.steps` setting of the sandbox). */
 const TRAIN_STEPS = 6;
@@ -94,6 +96,12 @@ before(
         // Not a model: 100 bytes of text. The editor must say so instead of spinning.
         await fs.writeFile(path.join(workspace, 'broken.onnx'), 'this is not an ONNX model, only text '.repeat(3).slice(0, 100));
         await fs.copyFile(REAL_MODEL, path.join(workspace, 'distilbert.onnx'));
+        // The trace and the script its frames point into, as a user's project would hold them.
+        await fs.copyFile(REAL_TRACE, path.join(workspace, 'resnet50.pt.trace.json.gz'));
+        await fs.writeFile(path.join(workspace, 'resnet50_profiler_api.py'), Array.from({ length: 60 }, (_, i) => `# line ${i + 1}`).join('\n'));
+        // 24 labelled examples for builtin:tiny-bert (seq 16, two classes).
+        const rows = Array.from({ length: 24 }, (_, i) => Array.from({ length: 16 }, (_, j) => 1 + ((i * 31 + j * 7) % 500)));
+        await fs.writeFile(path.join(workspace, 'eval.json'), JSON.stringify({ inputs: { input_ids: rows, attention_mask: rows.map((r) => r.map(() => 1)) }, labels: rows.map((_, i) => i % 2) }));
       };
       await startSession(main, vsix, { prepare, timed });
     }),
@@ -334,6 +342,51 @@ test('Suggest Optimizations times kernels, shows ranked cards, and Apply measure
     const log = await fs.readFile(path.join(ws(), '.twb', 'estimates.jsonl'), 'utf8');
     assert.match(log, new RegExp(`"suggestion":"${id}"`), 'the estimate and the measurement are recorded');
     await screenshotWebview(page(), frame, shot(OUT, 'suggestions'));
+  }),
+);
+
+test('Tune Model… searches under an accuracy budget, keeps the report, draws the Tuning view, and Export writes the tuned config', { timeout: 6 * 60_000 }, () =>
+  step('tuning', async () => {
+    const runsDir = path.join(ws(), '.twb', 'runs');
+    const before = runFiles(runsDir);
+    await runCommand(page(), 'Transformer Workbench: Tune Model…');
+    await pickQuickItem(page(), 'builtin:tiny-bert');
+    await answerOpenDialog(page(), path.join(ws(), 'eval.json'));
+    // A budget every trial meets (the labels are arbitrary), so the search keeps a best to export.
+    await answerInput(/^Largest accuracy drop/, '100');
+    await answerInput(/^Trials at most/, '2');
+    const { frame } = await waitForApp(page(), (t) => t.includes('Tuning: builtin:tiny-bert') && /Best configuration: /.test(t), 'the Tuning view with its best configuration', 5 * 60_000);
+    const added = runFiles(runsDir).filter((f) => !before.includes(f));
+    const kept = added.map((f) => JSON.parse(readFileSync(path.join(runsDir, f), 'utf8')) as { kind: string; trials: unknown[]; best: string; bestConfig: string });
+    const tuning = kept.find((d) => d.kind === 'tuning');
+    assert.ok(tuning, `the tuning report is kept in .twb/runs (added: ${added.join(', ')})`);
+    assert.equal(tuning.trials.length, 2, 'the trial budget of 2');
+    assert.ok(existsSync(tuning.bestConfig), 'the best config is kept under .twb/tuned/');
+    assert.equal(await frame.locator('svg.twb-pareto circle.twb-pareto-point').count(), 3, 'two trials and the original on the Pareto plot');
+    const target = path.join(ws(), 'tuned.twb.json');
+    await frame.locator('#twb-tuning-export').click();
+    await pickQuickItem(page(), 'twb');
+    await answerSaveDialog(page(), target, (meanwhile) => waitForFile(target, 30_000, meanwhile), /^\/.*\.json$/);
+    const config = JSON.parse(await fs.readFile(target, 'utf8'));
+    assert.equal(config.kind, 'twb-config');
+    assert.equal(path.resolve(ws(), config.model), path.join(path.dirname(tuning.bestConfig), 'best.onnx'), 'the exported config names the kept best model');
+    await screenshotWebview(page(), frame, shot(OUT, 'tuning'));
+  }),
+);
+
+test('a PyTorch profiler trace opens in its editor; an operator\'s source frame opens the script at its line', { timeout: 3 * 60_000 }, () =>
+  step('trace', async () => {
+    await quickOpen(page(), 'resnet50.pt.trace.json.gz');
+    const { frame, text } = await waitForApp(page(), (t) => t.includes('resnet50.pt.trace.json.gz') && /aten::/.test(t), 'the trace editor\'s Overview', 90_000);
+    assert.match(text, /Tesla V100/, `the devices of the trace: ${JSON.stringify(text.slice(0, 300))}`);
+    await (await viewTab(frame, 'Ops')).click();
+    await frame.locator('.twb-trace-ops tr[data-op="aten::add_"] button.twb-trace-select').click();
+    const link = frame.locator('.twb-trace-sources button.twb-trace-frame[data-line="51"]');
+    await link.waitFor({ timeout: 10_000 });
+    await link.click();
+    await page().locator('.tab.active', { hasText: 'resnet50_profiler_api.py' }).waitFor({ timeout: 30_000 });
+    await page().locator('.statusbar-item', { hasText: /Ln 51, Col 1/ }).first().waitFor({ timeout: 10_000 });
+    await page().screenshot({ path: shot(OUT, 'trace-source') });
   }),
 );
 

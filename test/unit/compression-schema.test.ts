@@ -64,7 +64,7 @@ test('kept documents: runs and reports are told apart by kind; anything else say
   const doc = parseDocumentJson(text);
   assert.equal(doc.kind, 'compression');
   assert.equal(doc.kind === 'compression' && doc.report.id, fixture().id);
-  assert.throws(() => parseDocumentJson('{"kind":"trace-of-something"}'), /document\.kind: expected one of: inference, quantization, pruning, training, variants, pipeline, memory-plan, suggestions, tuning, got "trace-of-something"/);
+  assert.throws(() => parseDocumentJson('{"kind":"trace-of-something"}'), /document\.kind: expected one of: inference, quantization, pruning, training, variants, pipeline, memory-plan, suggestions, tuning, trace, got "trace-of-something"/);
   assert.throws(() => parseDocumentJson('{'), /not JSON/);
   assert.throws(() => parseCompressionJson('nope'), /not JSON/);
 });

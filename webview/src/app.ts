@@ -22,6 +22,7 @@ import { createTogglesView } from './views/toggles';
 import { createTrainingView } from './views/training';
 import { createTuningView } from './views/tuning';
 import { createVariantsView } from './views/variants';
+import { traceCompareTab, traceContext, traceMemoryTab, traceOpsTab, traceOverviewTab, traceTimelineTab } from './views/trace-switch';
 import type { View, ViewContext } from './views/view';
 
 const TITLES: Record<ViewId, string> = { overview: 'Overview', ops: 'Ops', timeline: 'Timeline', memory: 'Memory', toggles: 'Toggles', compare: 'Compare', quantization: 'Quantization', suggestions: 'Suggestions', tuning: 'Tuning', training: 'Training', variants: 'Variants', pipeline: 'Pipeline', 'memory-plan': 'Memory plan' };
@@ -31,13 +32,14 @@ export function startApp(app: HTMLElement): void {
   const client = new HostClient(host);
   const store = new Store();
   const ctx: ViewContext = { store, client, actions: createActions(store, client) };
+  const tctx = traceContext(ctx, () => store.state);
   const views: Record<ViewId, View> = {
-    overview: createOverviewView(ctx),
-    ops: createOpsView(),
-    timeline: createTimelineView(),
-    memory: createMemoryView(),
+    overview: traceOverviewTab(createOverviewView(ctx), tctx),
+    ops: traceOpsTab(createOpsView(), tctx),
+    timeline: traceTimelineTab(createTimelineView(), tctx),
+    memory: traceMemoryTab(createMemoryView()),
     toggles: createTogglesView(ctx),
-    compare: createCompareView(ctx),
+    compare: traceCompareTab(createCompareView(ctx)),
     quantization: createQuantizationView(ctx),
     suggestions: createSuggestionsView(ctx),
     tuning: createTuningView(ctx),

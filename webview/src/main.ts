@@ -4,6 +4,7 @@ import './styles/training.css';
 import './styles/parallel.css';
 import './styles/advice.css';
 import './styles/tuning.css';
+import './styles/trace.css';
 import './components';
 import { startApp } from './app';
 

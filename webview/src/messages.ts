@@ -2,7 +2,7 @@
  * Checks the params of host → webview events before the app uses them. Shapes only, and only as
  * deep as the views read: a Run must have the arrays and objects the views index into.
  */
-import { VIEW_IDS, type HostEvents } from '../../engine/src/protocol/webview';
+import { SESSION_MODES, VIEW_IDS, type HostEvents } from '../../engine/src/protocol/webview';
 import type { InferenceRun } from '../../engine/src/schema/run';
 import type { CompressionReport } from '../../engine/src/schema/compression';
 import type { TrainingRun, VariantsReport } from '../../engine/src/schema/training';
@@ -17,6 +17,8 @@ import { validateSuggestionsReport } from '../../engine/src/schema/validate-advi
 import { validateApplyResult } from '../../engine/src/schema/validate-apply';
 import type { TuningReport } from '../../engine/src/schema/tuning';
 import { validateTuningReport } from '../../engine/src/schema/validate-tuning';
+import type { TraceRun } from '../../engine/src/schema/trace';
+import { validateTraceRun } from '../../engine/src/schema/validate-trace';
 
 export type HostEvent = { [E in keyof HostEvents]: { event: E; params: HostEvents[E] } }[keyof HostEvents];
 
@@ -86,6 +88,9 @@ export const applyProblem = (v: unknown): string | undefined => problemOf(valida
 /** Why `v` is not a usable tuning report (the full schema check), or undefined when it is. */
 export const tuningProblem = (v: unknown): string | undefined => problemOf(validateTuningReport, v);
 
+/** Why `v` is not a usable imported trace (the full schema check), or undefined when it is. */
+export const traceProblem = (v: unknown): string | undefined => problemOf(validateTraceRun, v);
+
 /** Why an optional list of documents in `session/init` is unusable, or undefined when every one passes. */
 function listProblem(name: string, list: unknown, problem: (v: unknown) => string | undefined): string | undefined {
   if (list === undefined) return undefined;
@@ -104,7 +109,7 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
   if (!isObj(params)) return `${event}: params are not an object`;
   switch (event) {
     case 'session/init': {
-      if (!['profiler', 'editor', 'report'].includes(params.mode as string)) return `session/init: unknown mode ${JSON.stringify(params.mode)}`;
+      if (!(SESSION_MODES as readonly unknown[]).includes(params.mode)) return `session/init: unknown mode ${JSON.stringify(params.mode)}`;
       if (typeof params.trusted !== 'boolean') return 'session/init: trusted is not a boolean';
       if (!isObj(params.form)) return 'session/init: form is missing';
       if (!Array.isArray(params.providers) || !Array.isArray(params.runs)) return 'session/init: providers or runs is not an array';
@@ -112,7 +117,7 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
         const p = runProblem(r);
         if (p) return `session/init: ${p}`;
       }
-      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem) ?? listProblem('suggestions', params.suggestions, suggestionsProblem) ?? listProblem('applied', params.applied, applyProblem) ?? listProblem('tunings', params.tunings, tuningProblem);
+      const docs = listProblem('compressions', params.compressions, compressionProblem) ?? listProblem('trainings', params.trainings, trainingProblem) ?? listProblem('variants', params.variants, variantsProblem) ?? listProblem('pipelines', params.pipelines, pipelineProblem) ?? listProblem('memoryPlans', params.memoryPlans, memoryPlanProblem) ?? listProblem('suggestions', params.suggestions, suggestionsProblem) ?? listProblem('applied', params.applied, applyProblem) ?? listProblem('tunings', params.tunings, tuningProblem) ?? listProblem('traces', params.traces, traceProblem);
       if (docs) return docs;
       if (params.error !== undefined && (!isObj(params.error) || !isStr(params.error.message))) return 'session/init: error has no message';
       if (params.summary !== undefined && (!isObj(params.summary) || !isObj(params.summary.opCounts) || !Array.isArray(params.summary.inputs))) return 'session/init: summary is malformed';
@@ -150,6 +155,15 @@ export function parseHostEvent(event: string, params: unknown): HostEvent | stri
     case 'tuning/added': {
       const p = tuningProblem(params.report);
       return p ? `tuning/added: ${p}` : { event, params: { report: params.report as TuningReport } };
+    }
+    case 'trace/added': {
+      const p = traceProblem(params.trace);
+      return p ? `trace/added: ${p}` : { event, params: { trace: params.trace as TraceRun } };
+    }
+    case 'traceCompare/show': {
+      const { baseId, otherId } = params;
+      if (!isStr(baseId) || !isStr(otherId)) return 'traceCompare/show: baseId and otherId must be strings';
+      return { event, params: { baseId, otherId } };
     }
     case 'apply/added': {
       const p = applyProblem(params.result);

@@ -11,6 +11,7 @@ import type { MemoryPlan, PipelinePlan } from '../../engine/src/schema/parallel'
 import type { SuggestionsReport } from '../../engine/src/schema/advice';
 import type { ApplyResult } from '../../engine/src/schema/apply';
 import type { TuningReport } from '../../engine/src/schema/tuning';
+import type { TraceRun } from '../../engine/src/schema/trace';
 import { defaultComparePair } from './charts/compare';
 import type { HostEvent } from './messages';
 
@@ -51,7 +52,7 @@ export interface LiveTraining {
   ended?: Notice;
 }
 
-export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans' | 'suggestions' | 'applied' | 'tunings'>;
+export type Session = Omit<HostEvents['session/init'], 'runs' | 'form' | 'view' | 'compressions' | 'trainings' | 'variants' | 'pipelines' | 'memoryPlans' | 'suggestions' | 'applied' | 'tunings' | 'traces'>;
 
 export interface AppState {
   /** Undefined until `session/init` arrives. */
@@ -91,6 +92,14 @@ export interface AppState {
   tunings: TuningReport[];
   /** Report the Tuning view shows. */
   selectedTuningId?: string;
+  /** Imported profiler traces, oldest first. */
+  traces: TraceRun[];
+  /** Trace shown when `subject` is `trace`. */
+  selectedTraceId?: string;
+  /** What Overview, Ops, Timeline and Memory show: the selected profile run, or the selected imported trace. */
+  subject: 'run' | 'trace';
+  /** Two traces in the Compare view, once the user or host picked them. */
+  traceCompare?: { baseId: string; otherId: string };
   view: ViewId;
   form: RunForm;
   /** Runs in the Compare view; `explicit` once the user or host picked them. */
@@ -103,7 +112,7 @@ export interface AppState {
 export const INITIAL_FORM: RunForm = { model: '', executionProvider: 'cpu', threads: 0, optLevel: 'all', batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
 
 export function initialState(): AppState {
-  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], suggestionReports: [], applied: [], tunings: [], view: 'overview', form: INITIAL_FORM };
+  return { runs: [], compressions: [], trainings: [], variantReports: [], pipelines: [], memoryPlans: [], suggestionReports: [], applied: [], tunings: [], traces: [], subject: 'run', view: 'overview', form: INITIAL_FORM };
 }
 
 /** Which kinds of documents a page holds, for deciding its views. */
@@ -115,6 +124,8 @@ export interface HeldDocuments {
   memoryPlans?: boolean;
   suggestions?: boolean;
   tunings?: boolean;
+  /** Two traces to compare (the trace editor's Compare tab appears only then). */
+  traceCompare?: boolean;
 }
 
 /**
@@ -124,10 +135,12 @@ export interface HeldDocuments {
  * Pipeline, Memory-plan and Tuning appear only with a document to show, in every mode: they are made
  * by a command or `twb pipeline` / `twb memory-plan` / `twb tune`, and the panel's tab bar is full
  * enough already. Suggestions: always in the panel (it offers to make them for the selected run),
- * elsewhere only with a report.
+ * elsewhere only with a report. A trace's editor shows what a trace has: Overview, Ops, Timeline,
+ * Memory, the advisor's Suggestions for it, and Compare once a second trace is picked.
  */
 export function viewsFor(mode: SessionMode, held: HeldDocuments = {}): ViewId[] {
   return VIEW_IDS.filter((v) => {
+    if (mode === 'trace') return v === 'overview' || v === 'ops' || v === 'timeline' || v === 'memory' || v === 'suggestions' || (v === 'compare' && !!held.traceCompare);
     if (v === 'toggles') return mode !== 'report';
     if (v === 'quantization') return mode !== 'report' || !!held.compressions;
     if (v === 'training') return mode === 'profiler' || !!held.trainings;
@@ -141,7 +154,7 @@ export function viewsFor(mode: SessionMode, held: HeldDocuments = {}): ViewId[] 
 }
 
 /** The views of the current state (see `viewsFor`). */
-export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans' | 'suggestionReports' | 'tunings'>): ViewId[] {
+export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'trainings' | 'liveTraining' | 'variantReports' | 'pipelines' | 'memoryPlans' | 'suggestionReports' | 'tunings' | 'traceCompare'>): ViewId[] {
   return viewsFor(s.session?.mode ?? 'profiler', {
     compressions: s.compressions.length > 0,
     trainings: s.trainings.length > 0 || !!s.liveTraining,
@@ -150,6 +163,7 @@ export function viewsOf(s: Pick<AppState, 'session' | 'compressions' | 'training
     memoryPlans: s.memoryPlans.length > 0,
     suggestions: s.suggestionReports.length > 0,
     tunings: s.tunings.length > 0,
+    traceCompare: !!s.traceCompare,
   });
 }
 
@@ -175,6 +189,23 @@ export function selectedMemoryPlan(s: AppState): MemoryPlan | undefined {
 
 export function selectedTuning(s: AppState): TuningReport | undefined {
   return s.tunings.find((r) => r.id === s.selectedTuningId) ?? s.tunings[s.tunings.length - 1];
+}
+
+export function selectedTrace(s: AppState): TraceRun | undefined {
+  return s.traces.find((t) => t.id === s.selectedTraceId) ?? s.traces[s.traces.length - 1];
+}
+
+/** The trace Overview, Ops, Timeline and Memory show, when they show one rather than a run. */
+export function shownTrace(s: AppState): TraceRun | undefined {
+  return s.subject === 'trace' || s.runs.length === 0 ? selectedTrace(s) : undefined;
+}
+
+/** The two traces of the Compare view, when both are here. */
+export function comparedTraces(s: AppState): [TraceRun, TraceRun] | undefined {
+  const c = s.traceCompare;
+  const base = c && s.traces.find((t) => t.id === c.baseId);
+  const other = c && s.traces.find((t) => t.id === c.otherId);
+  return base && other ? [base, other] : undefined;
 }
 
 export function selectedSuggestions(s: AppState): SuggestionsReport | undefined {
@@ -225,7 +256,7 @@ export function canRun(s: AppState): boolean {
 export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
   switch (e.event) {
     case 'session/init': {
-      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], suggestions = [], applied = [], tunings = [], ...session } = e.params;
+      const { runs, form, view, compressions = [], trainings = [], variants = [], pipelines = [], memoryPlans = [], suggestions = [], applied = [], tunings = [], traces = [], ...session } = e.params;
       const views = viewsFor(session.mode, {
         compressions: compressions.length > 0,
         trainings: trainings.length > 0 || !!s.liveTraining,
@@ -234,6 +265,7 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
         memoryPlans: memoryPlans.length > 0,
         suggestions: suggestions.length > 0,
         tunings: tunings.length > 0,
+        traceCompare: !!s.traceCompare,
       });
       const pair = defaultComparePair(runs);
       return {
@@ -255,6 +287,9 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
         applied: applied.reduce<ApplyResult[]>(withDoc, []),
         tunings: [...tunings],
         selectedTuningId: keepSelected(s.selectedTuningId, tunings),
+        traces: [...traces],
+        selectedTraceId: keepSelected(s.selectedTraceId, traces),
+        subject: traces.length > 0 && (runs.length === 0 || s.subject === 'trace') ? 'trace' : 'run',
         form,
         view: view && views.includes(view) ? view : views.includes(s.view) ? s.view : 'overview',
         compare: pair ? { ...pair, explicit: false } : undefined,
@@ -266,6 +301,7 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
       return {
         runs,
         selectedId: e.params.run.id,
+        subject: 'run',
         job: s.job?.requestId === 0 ? undefined : s.job,
         compare: s.compare?.explicit ? s.compare : pair && { ...pair, explicit: false },
       };
@@ -297,6 +333,10 @@ export function reduceHostEvent(s: AppState, e: HostEvent): Partial<AppState> {
     case 'apply/added':
       // The result arrives before the response to `advice/apply`, which ends that job.
       return { applied: withDoc(s.applied, e.params.result), job: s.job?.requestId === 0 ? undefined : s.job };
+    case 'trace/added':
+      return { traces: withDoc(s.traces, e.params.trace), selectedTraceId: e.params.trace.id, subject: 'trace' };
+    case 'traceCompare/show':
+      return { traceCompare: { ...e.params }, view: 'compare' };
     case 'tuning/added':
       // A tuning the host ran ends that host job.
       return { tunings: withDoc(s.tunings, e.params.report), selectedTuningId: e.params.report.id, job: s.job?.requestId === 0 ? undefined : s.job };

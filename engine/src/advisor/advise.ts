@@ -5,6 +5,7 @@
  */
 import type { AccuracyRisk, AdviceBaseline, KernelCalibration, Suggestion, SuggestionsReport } from '../schema/advice';
 import { ACCURACY_RISKS, ADVICE_SCHEMA_VERSION } from '../schema/advice';
+import type { TraceRun } from '../schema/trace';
 import type { WorkbenchDocument } from '../schema/validate-document';
 import { describeDocument } from '../schema/validate-document';
 import { resultId } from '../util/result-id';
@@ -15,10 +16,13 @@ import { PRUNING_RULES } from './rules/pruning';
 import { QUANTIZATION_RULES } from './rules/quantization';
 import { RUNTIME_RULES } from './rules/runtime';
 import { SHARING_RULES } from './rules/sharing';
+import { TRACE_GPU_TIME_RULES } from './rules/trace-gpu-time';
+import { TRACE_MODEL_RULES } from './rules/trace-model';
+import { stepTime } from './trace-facts';
 import { AdvisableDocument, AdviseEnv, isQuiet, Rule } from './rules/types';
 
 /** Every rule, in the order ties fall back to (then by id). */
-export const RULES: readonly Rule[] = [...QUANTIZATION_RULES, ...PRUNING_RULES, ...ATTENTION_RULES, ...SHARING_RULES, ...RUNTIME_RULES, ...PARALLEL_RULES];
+export const RULES: readonly Rule[] = [...QUANTIZATION_RULES, ...PRUNING_RULES, ...ATTENTION_RULES, ...SHARING_RULES, ...RUNTIME_RULES, ...PARALLEL_RULES, ...TRACE_GPU_TIME_RULES, ...TRACE_MODEL_RULES];
 
 export const RANKING =
   'largest estimated time saved first (1 − 1/speedup, to the percent; an unknown speedup counts as none, a slowdown as negative), ' +
@@ -26,9 +30,9 @@ export const RANKING =
 
 /** The documents `twb suggest` reads; anything else is a usage error naming what was given. */
 export function advisable(doc: WorkbenchDocument): AdvisableDocument {
-  if (doc.kind === 'inference' || doc.kind === 'training') return { kind: doc.kind, run: doc.run } as AdvisableDocument;
+  if (doc.kind === 'inference' || doc.kind === 'training' || doc.kind === 'trace') return { kind: doc.kind, run: doc.run } as AdvisableDocument;
   if (doc.kind === 'pipeline' || doc.kind === 'memory-plan') return { kind: doc.kind, plan: doc.plan } as AdvisableDocument;
-  throw new TwbError('usage', `the advisor reads an inference run, a training run, a pipeline plan or a memory plan; this is ${describeDocument(doc)}`, 'twb suggest takes the JSON of twb profile, twb train, twb pipeline or twb memory-plan (--json).');
+  throw new TwbError('usage', `the advisor reads an inference run, a training run, a pipeline plan, a memory plan or an imported trace; this is ${describeDocument(doc)}`, 'twb suggest takes the JSON of twb profile, twb train, twb pipeline, twb memory-plan or twb import (--json), or a trace file.');
 }
 
 function sourceOf(doc: AdvisableDocument): SuggestionsReport['source'] {
@@ -37,6 +41,8 @@ function sourceOf(doc: AdvisableDocument): SuggestionsReport['source'] {
       return { kind: 'inference', id: doc.run.id, model: doc.run.model.source };
     case 'training':
       return { kind: 'training', id: doc.run.id, model: doc.run.model };
+    case 'trace':
+      return { kind: 'trace', id: doc.run.id, model: doc.run.source.name };
     default:
       return { kind: doc.kind, id: doc.plan.id, model: doc.plan.model };
   }
@@ -52,7 +58,17 @@ function baselineOf(doc: AdvisableDocument): AdviceBaseline {
       return { latencyMs: doc.plan.makespanUs / 1000, memoryBytes: Math.max(0, ...doc.plan.stageStats.map((s) => s.activationBytes + s.paramBytes)), sizeBytes: null };
     case 'memory-plan':
       return { latencyMs: null, memoryBytes: doc.plan.bytesPerGpu, sizeBytes: null };
+    case 'trace':
+      return { latencyMs: stepTime(doc.run).us / 1000, memoryBytes: doc.run.memory?.peakBytes ?? null, sizeBytes: null };
   }
+}
+
+/** What the trace's own import said that bears on the advice, and that the advice is for another machine. */
+function traceWarnings(run: TraceRun): string[] {
+  const w = ['the trace was recorded on another machine: its figures (and the bounds made from them) are that machine\'s, not this one\'s'];
+  if (run.source.truncated) w.push(`the trace file was cut off (${run.source.truncated.detail}): the advice reads only the events before the cut`);
+  if (run.steps.length === 0) w.push('the trace has no ProfilerStep#N (record with torch.profiler.schedule and prof.step()): step times are the whole span');
+  return w;
 }
 
 /** Fraction of time saved: 1 − 1/speedup (negative for a slowdown, 0 when unknown). */
@@ -94,7 +110,8 @@ export function adviseRun(input: WorkbenchDocument | AdvisableDocument, calibrat
   }
   const warnings: string[] = [];
   if (calibration === null && doc.kind === 'inference') warnings.push('no kernel calibration: speed estimates that need measured kernels are left out (null)');
-  if (calibration && doc.kind === 'inference' && calibration.runId !== doc.run.id) warnings.push(`the kernel calibration was measured for run ${calibration.runId}, not ${doc.run.id}`);
+  if (calibration && (doc.kind === 'inference' || doc.kind === 'trace') && calibration.runId !== doc.run.id) warnings.push(`the kernel calibration was measured for run ${calibration.runId}, not ${doc.run.id}`);
+  if (doc.kind === 'trace') warnings.push(...traceWarnings(doc.run));
   const source = sourceOf(doc);
   const baseline = baselineOf(doc);
   return {

@@ -3,7 +3,8 @@
  * set the measurement beside the estimate made before anything ran. A config change re-profiles the
  * model both ways in this process (the old run may come from another machine state); a graph pass
  * runs through the compression lab, which times both models interleaved. Pipeline and ZeRO changes
- * are simulations here (no cluster to measure on) and are refused with the command that plans them.
+ * are simulations here (no cluster to measure on) and are refused with the command that plans them;
+ * code changes (advice on an imported trace) are edits of the user's program and are refused too.
  */
 import * as path from 'node:path';
 import { compressModel, defaultCompressDeps } from '../compress/lab';
@@ -109,7 +110,9 @@ export async function applySuggestion(run: InferenceRun, suggestion: Suggestion,
   let outcome: Pick<ApplyResult, 'measured' | 'artifacts' | 'warnings'>;
   if (change.kind === 'config') outcome = await applyConfig(run, { ...suggestion, change }, deps);
   else if (change.kind === 'pass') outcome = await applyPass(run, { ...suggestion, change }, options, deps);
-  else {
+  else if (change.kind === 'code') {
+    throw new TwbError('usage', `suggestion "${suggestion.id}" is a change to your PyTorch program (${change.where}), which the workbench cannot make or measure`, `copy the snippet (twb suggest shows it), then: ${suggestion.command}`);
+  } else {
     throw new TwbError('usage', `suggestion "${suggestion.id}" changes a ${change.kind === 'pipeline' ? 'pipeline shape' : 'ZeRO stage'}, which this machine can only simulate`, `plan it with: ${suggestion.command}`);
   }
   const at = deps.now();

@@ -5,6 +5,7 @@
  * dominant product at the run's thread count against all cores, and at the run's batch against a
  * larger one. All forms of a shape run interleaved in short rounds (drift on a noisy machine hits
  * every form alike) and the figures are medians. A time budget keeps the whole at a few seconds.
+ * An imported CPU trace records no shapes: for it one stand-in shape is timed.
  */
 import * as os from 'node:os';
 import type { BatchScaling, KernelCalibration, MatMulKernel, ThreadScaling } from '../schema/advice';
@@ -102,6 +103,66 @@ export function runThreads(run: InferenceRun, cores: number): number {
   return run.env.threads > 0 ? run.env.threads : run.config.threads > 0 ? run.config.threads : cores;
 }
 
+type ProductShape = Pick<MatMulKernel, 'input' | 'm' | 'k' | 'n' | 'bias' | 'share'>;
+
+/** One product shape in its fp32, int8-dynamic, int8-static and int4 forms, interleaved. */
+async function timeShape(s: ProductShape, spec: SessionSpec, budgetMs: number, deps: CalibrationDeps): Promise<MatMulKernel> {
+  const models = await kernelModels({ input: s.input, n: s.n, bias: s.bias }, deps.signal);
+  const list = [models.fp32, models.int8Dynamic, models.int8Static, models.int4].filter((m): m is Uint8Array => m !== null);
+  const feeds = kernelInput(s.input);
+  const timed = await withSessions(list, spec, deps, (sessions) =>
+    interleave(sessions.map((session) => ({ session, feeds, samples: [] })), budgetMs, deps, `[${s.input.join('×')}]·[${s.k}×${s.n}]`),
+  );
+  const medians = timed.us;
+  let next = 2;
+  return {
+    input: s.input,
+    m: s.m,
+    k: s.k,
+    n: s.n,
+    bias: s.bias,
+    share: Math.min(1, s.share),
+    fp32Us: medians[0],
+    int8DynamicUs: medians[1],
+    int8StaticUs: models.int8Static ? medians[next++] : null,
+    int4Us: models.int4 ? medians[next++] : null,
+    samples: timed.samples,
+  };
+}
+
+/**
+ * The product timed for an imported CPU trace, which records no shapes: a BERT-base projection
+ * ([1×128×768]·[768×768] + bias, what nn.Linear(768, 768) runs on one 128-token sequence).
+ */
+export const TRACE_PROBE_SHAPE: ProductShape = { input: [1, 128, 768], m: 128, k: 768, n: 768, bias: true, share: 1 };
+
+/**
+ * The int8 kernel ratio for advice on an imported CPU trace: {@link TRACE_PROBE_SHAPE} timed in
+ * its forms on all cores of this machine. The trace's own shapes and machine are unknown here,
+ * which the rule that reads it says.
+ */
+export async function calibrateTraceKernels(runId: string, deps: CalibrationDeps): Promise<KernelCalibration> {
+  const started = deps.clock();
+  const spec: SessionSpec = { executionProvider: 'cpu', threads: deps.cores, optLevel: 'all' };
+  deps.onProgress?.('calibrating kernels: a stand-in product shape');
+  const kernel = await timeShape(TRACE_PROBE_SHAPE, spec, deps.budgetMs, deps);
+  if (!(kernel.fp32Us > 0 && kernel.int8DynamicUs > 0)) throw new TwbError('internal', `kernel calibration measured no time for [${kernel.input.join('×')}]·[${kernel.k}×${kernel.n}]`);
+  return {
+    executionProvider: 'cpu',
+    ortVersion: ortVersion(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: deps.cores,
+    threads: deps.cores,
+    optLevel: 'all',
+    runId,
+    createdAt: deps.now().toISOString(),
+    matmul: [kernel],
+    threadScaling: null,
+    batchScaling: null,
+    elapsedMs: deps.clock() - started,
+  };
+}
+
 /** Measures the kernels the advisor's estimates need for `run`; throws `cancelled` when aborted. */
 export async function calibrateKernels(run: InferenceRun, deps: CalibrationDeps): Promise<KernelCalibration> {
   const started = deps.clock();
@@ -119,27 +180,7 @@ export async function calibrateKernels(run: InferenceRun, deps: CalibrationDeps)
   const matmul: MatMulKernel[] = [];
   for (const [i, s] of shapes.entries()) {
     deps.onProgress?.(`calibrating kernels: shape ${i + 1}/${shapes.length}`);
-    const models = await kernelModels({ input: s.input, n: s.n, bias: s.bias }, deps.signal);
-    const list = [models.fp32, models.int8Dynamic, models.int8Static, models.int4].filter((m): m is Uint8Array => m !== null);
-    const feeds = kernelInput(s.input);
-    const timed = await withSessions(list, spec, deps, (sessions) =>
-      interleave(sessions.map((session) => ({ session, feeds, samples: [] })), perShape, deps, `[${s.input.join('×')}]·[${s.k}×${s.n}]`),
-    );
-    const medians = timed.us;
-    let next = 2;
-    matmul.push({
-      input: s.input,
-      m: s.m,
-      k: s.k,
-      n: s.n,
-      bias: s.bias,
-      share: Math.min(1, s.share),
-      fp32Us: medians[0],
-      int8DynamicUs: medians[1],
-      int8StaticUs: models.int8Static ? medians[next++] : null,
-      int4Us: models.int4 ? medians[next++] : null,
-      samples: timed.samples,
-    });
+    matmul.push(await timeShape(s, spec, perShape, deps));
   }
 
   let threadScaling: ThreadScaling | null = null;

@@ -1,10 +1,11 @@
 /**
  * The exact `twb` command that makes a suggested change and measures it, with the options that
  * reproduce the source's own setting (shape, threads, provider), so the measured figure compares
- * with the estimate. Pure string building.
+ * with the estimate; for a code change (advice on an imported trace), where to edit and how to
+ * check. Pure string building.
  */
 import * as path from 'node:path';
-import type { Change, PassChange } from '../schema/advice';
+import type { Change, CodeChange, PassChange } from '../schema/advice';
 import type { RunConfig } from '../schema/run';
 import type { AdvisableDocument } from './rules/types';
 import { TwbError } from '../util/errors';
@@ -69,7 +70,16 @@ function passCommand(source: string, c: RunConfig, change: PassChange): string {
   ]);
 }
 
+/**
+ * A change to the user's own program has nothing to run: the command says where to edit and how
+ * to check the result (record again, then read the new trace the same way).
+ */
+function codeCommand(change: CodeChange): string {
+  return `edit ${change.where} (paste the snippet), record the trace again, then: twb suggest NEW_TRACE`;
+}
+
 export function commandFor(doc: AdvisableDocument, change: Change): string {
+  if (change.kind === 'code') return codeCommand(change);
   if (doc.kind === 'inference') {
     const run = doc.run;
     if (change.kind === 'pass') return passCommand(run.model.source, run.config, change);

@@ -11,6 +11,7 @@ import { MemoryPlan, PipelinePlan } from '../schema/parallel';
 import type { SuggestionsReport } from '../schema/advice';
 import type { ApplyResult } from '../schema/apply';
 import type { TuningReport } from '../schema/tuning';
+import type { TraceRun } from '../schema/trace';
 import { WorkbenchDocument } from '../schema/validate-document';
 
 export interface ReportAssets {
@@ -149,6 +150,12 @@ export function renderTuningReport(report: TuningReport, assets: ReportAssets = 
   return renderReportHtml(init, assets, `${report.model.name} tuning (${report.trials.length} trials) — Transformer Workbench`);
 }
 
+/** The report of one imported trace, opened on its Overview (Ops, Timeline and Memory beside it). */
+export function renderTraceReport(trace: TraceRun, assets: ReportAssets = loadReportAssets()): string {
+  const init: HostEvents['session/init'] = { mode: 'report', trusted: false, form: defaultForm('builtin:tiny-gpt'), providers: [], runs: [], traces: [trace], view: 'overview' };
+  return renderReportHtml(init, assets, `${trace.source.name} — Transformer Workbench`);
+}
+
 /** The report of any kept document, on the view that shows its kind. */
 export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAssets = loadReportAssets()): string {
   switch (doc.kind) {
@@ -168,5 +175,7 @@ export function renderDocumentReport(doc: WorkbenchDocument, assets: ReportAsset
       return renderSuggestionsReport(doc.report, assets);
     case 'tuning':
       return renderTuningReport(doc.report, assets);
+    case 'trace':
+      return renderTraceReport(doc.run, assets);
   }
 }

@@ -29,7 +29,8 @@ export interface OrtProfile {
   kernels: OrtKernelEvent[];
 }
 
-const KERNEL_SUFFIX = '_kernel_time';
+/** Name suffix of ORT's per-kernel events (`cat: "Node"`); the other Node events are fences. */
+export const KERNEL_SUFFIX = '_kernel_time';
 
 /**
  * Parses the chrome-trace JSON that ORT writes when profiling is on. Fails with a clear message on
@@ -64,7 +65,7 @@ function kernelEvent(name: string, ts: number, dur: number, args: Record<string,
   const inUse = num(args.mem_bytes_in_use);
   const ev: OrtKernelEvent = {
     node: name.slice(0, -KERNEL_SUFFIX.length),
-    opType: typeof args.op_name === 'string' ? args.op_name : 'unknown',
+    opType: ortOpType(args),
     provider: shortProvider(typeof args.provider === 'string' ? args.provider : ''),
     tsUs: ts,
     durUs: dur,
@@ -74,6 +75,11 @@ function kernelEvent(name: string, ts: number, dur: number, args: Record<string,
   };
   if (inUse !== undefined) ev.mem = { inUse, peak: num(args.mem_in_use_peak) ?? inUse, arenaHeld: num(args.mem_arena_held) ?? 0 };
   return ev;
+}
+
+/** The op type of a kernel event: its `args.op_name` (`unknown` when ORT left it out). */
+export function ortOpType(args: Record<string, unknown> | undefined): string {
+  return typeof args?.op_name === 'string' ? args.op_name : 'unknown';
 }
 
 /** `CPUExecutionProvider` → `cpu`, `WebGpuExecutionProvider` → `webgpu`. */
@@ -100,17 +106,19 @@ function num(v: unknown): number | undefined {
  * kernels of session initialisation do).
  */
 export function assignRuns(profile: OrtProfile): number[] {
-  const { runs } = profile;
-  return profile.kernels.map((k) => {
-    let lo = 0;
-    let hi = runs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = runs[mid];
-      if (k.tsUs < r.tsUs) hi = mid - 1;
-      else if (k.tsUs > r.tsUs + r.durUs) lo = mid + 1;
-      else return mid;
-    }
-    return -1;
-  });
+  return profile.kernels.map((k) => runIndexOf(profile.runs, k.tsUs));
+}
+
+/** Index of the run span (sorted by start) that contains time `tsUs`, −1 when none does. */
+export function runIndexOf(runs: readonly OrtRunSpan[], tsUs: number): number {
+  let lo = 0;
+  let hi = runs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = runs[mid];
+    if (tsUs < r.tsUs) hi = mid - 1;
+    else if (tsUs > r.tsUs + r.durUs) lo = mid + 1;
+    else return mid;
+  }
+  return -1;
 }

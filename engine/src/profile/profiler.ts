@@ -37,6 +37,8 @@ export interface ProfileDeps {
   signal?: AbortSignal;
   /** Where temporary profile files go; the OS temp folder by default. Cleaned up afterwards. */
   tmpRoot?: string;
+  /** Also copy ONNX Runtime's own profile file (the chrome trace `twb import` reads) to this path. */
+  keepOrtProfile?: string;
 }
 
 export function defaultDeps(overrides: Partial<ProfileDeps> = {}): ProfileDeps {
@@ -77,6 +79,7 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
     progress('analyze', 0, 1, 'reading the ONNX Runtime profile');
     const profileFile = (await fs.readdir(tmp)).find((f) => f.startsWith('ort-profile') && f.endsWith('.json'));
     if (!profileFile) throw new TwbError('internal', 'ONNX Runtime wrote no profile file');
+    if (deps.keepOrtProfile) await fs.copyFile(path.join(tmp, profileFile), deps.keepOrtProfile);
     const ortProfile = parseOrtProfile(await fs.readFile(path.join(tmp, profileFile), 'utf8'));
     const graph = await readOptimizedGraph(optimizedPath, warnings);
     const summary = summarizeModel(src.model);

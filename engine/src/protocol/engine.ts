@@ -15,6 +15,8 @@ import type { PipelinePlan } from '../schema/parallel';
 import type { SuggestionsReport } from '../schema/advice';
 import type { ApplyResult } from '../schema/apply';
 import type { TuningReport } from '../schema/tuning';
+import type { TraceRun } from '../schema/trace';
+import { validateTraceRun } from '../schema/validate-trace';
 import { validateTuningReport } from '../schema/validate-tuning';
 import { TUNING_EXPORT_FORMATS, TuningExportFormat } from '../export/tuning-formats';
 import type { TuneRequest } from '../tune/request';
@@ -44,7 +46,7 @@ export interface EngineRequests {
   /** Plans a pipeline (and with `measure`, runs it); emits `pipeline/progress` events tagged with this request's id. */
   'pipeline/plan': { params: { request: PipelineRequest }; result: PipelinePlan };
   /** The advisor's suggestions for a run (kernels timed here first); emits `advice/progress`. */
-  'advice/suggest': { params: { run: InferenceRun; calibrate: boolean }; result: SuggestionsReport };
+  'advice/suggest': { params: { run: InferenceRun | TraceRun; calibrate: boolean }; result: SuggestionsReport };
   /** Applies one suggestion of `report` to `run` and measures it; records the estimate's error under `cwd`/.twb; emits `advice/progress`. */
   'advice/apply': { params: { run: InferenceRun; report: SuggestionsReport; suggestionId: string; cwd: string }; result: ApplyResult };
   /**
@@ -58,6 +60,11 @@ export interface EngineRequests {
    * because `ort-model` loads the best model in ONNX Runtime.
    */
   'tune/export': { params: { report: TuningReport; format: TuningExportFormat; out: string; base: string }; result: { message: string } };
+  /**
+   * Imports a profiler trace (Kineto, ONNX Runtime profile, chrome trace; plain or gzip), streamed;
+   * emits `trace/progress`; cancellable.
+   */
+  'trace/import': { params: { file: string }; result: TraceRun };
   /** Renders a self-contained HTML report of a run. */
   'report/render': { params: { run: InferenceRun }; result: { html: string } };
 }
@@ -81,6 +88,8 @@ export interface EngineEvents {
   'sweep/progress': SweepProgress & { requestId: number };
   /** Progress of an `advice/suggest` or `advice/apply` request. */
   'advice/progress': { requestId: number; message: string };
+  /** Progress of a `trace/import` request: bytes of the file read (compressed bytes for gzip). */
+  'trace/progress': { requestId: number; bytesRead: number; fileBytes: number };
   /** Progress of a `tune/run` request. */
   'tune/progress': TuneProgress & { requestId: number };
   /** Progress of a `pipeline/plan` request. */
@@ -243,9 +252,10 @@ export const engineParamValidators: { [M in EngineMethod]: Validator<EngineReque
   'train/run': object({ request: trainRequest }),
   'sweep/run': object({ request: sweepRequest }),
   'pipeline/plan': object({ request: pipelineRequest }),
-  'advice/suggest': object({ run: (v) => validateRun(v), calibrate: bool }),
+  'advice/suggest': object({ run: (v): InferenceRun | TraceRun => ((v as { kind?: unknown } | null)?.kind === 'trace' ? validateTraceRun(v) : validateRun(v)), calibrate: bool }),
   'advice/apply': object({ run: (v) => validateRun(v), report: (v) => validateSuggestionsReport(v), suggestionId: strUpTo(64), cwd: nonEmpty(MAX_PATH) }),
   'tune/run': object({ request: tuneRequest }),
+  'trace/import': object({ file: nonEmpty(MAX_PATH) }),
   'tune/export': object({ report: (v) => validateTuningReport(v), format: oneOf(TUNING_EXPORT_FORMATS), out: nonEmpty(MAX_PATH), base: nonEmpty(MAX_PATH) }),
   'report/render': object({ run: (v) => validateRun(v) }),
 };

@@ -13,6 +13,7 @@ import { MemoryPlan, PipelinePlan, SCHEDULES } from '../schema/parallel';
 import type { SuggestionsReport } from '../schema/advice';
 import type { ApplyResult } from '../schema/apply';
 import type { TuningReport } from '../schema/tuning';
+import type { TraceRun } from '../schema/trace';
 import { runConfigFields } from '../schema/validate-run';
 import { numberIn, object, oneOf, str, strUpTo, Validator } from '../schema/validate';
 import { TwbError } from '../util/errors';
@@ -48,8 +49,12 @@ export interface ModelSummaryView extends Omit<ModelSummary, 'externalFiles'> {
   outputs: ValueView[];
 }
 
-/** Where the webview is shown; decides which views and controls it offers. */
-export type SessionMode = 'profiler' | 'editor' | 'report';
+/**
+ * Where the webview is shown; decides which views and controls it offers. `trace`: the editor of a
+ * profiler trace file (Overview, Ops, Timeline, Memory of the imported trace; nothing runs).
+ */
+export type SessionMode = 'profiler' | 'editor' | 'report' | 'trace';
+export const SESSION_MODES: readonly SessionMode[] = ['profiler', 'editor', 'report', 'trace'];
 
 // ---- host → webview events ------------------------------------------------------------------
 
@@ -79,6 +84,8 @@ export interface HostEvents {
     applied?: ApplyResult[];
     /** Tuning reports for the Tuning view (kept ones, or the one opened). */
     tunings?: TuningReport[];
+    /** Imported profiler traces, shown by Overview, Ops, Timeline and Memory when one is selected. */
+    traces?: TraceRun[];
     /** Model summary shown first in the custom editor. */
     summary?: ModelSummaryView;
     /** Set when the editor's file could not be read as a model. */
@@ -116,6 +123,10 @@ export interface HostEvents {
   'apply/added': { result: ApplyResult };
   /** A tuning report (`twb tune`, or a tuning run from the command) joins the list and becomes the selected one. */
   'tuning/added': { report: TuningReport };
+  /** An imported trace joins the list and becomes the document the Overview, Ops, Timeline and Memory views show. */
+  'trace/added': { trace: TraceRun };
+  /** Show two imported traces side by side in the Compare view (per-op and per-kernel deltas). */
+  'traceCompare/show': { baseId: string; otherId: string };
   /** Show two runs side by side in the Compare view. */
   'compare/show': { baseId: string; otherId: string };
   /** Switch to a view (e.g. from a command). */
@@ -152,6 +163,12 @@ export interface WebviewRequests {
    * with the file written, or null when the user dismissed a prompt.
    */
   'tuning/export': { params: { reportId: string }; result: { path: string | null } };
+  /**
+   * Opens a trace's Python source frame in the editor at its line. The host looks for the file in
+   * the workspace (the trace may come from another machine); responds with the file opened, or
+   * null when no such file is in the workspace.
+   */
+  'source/open': { params: { file: string; line: number }; result: { path: string | null } };
   /** Writes a self-contained HTML report of a run; responds with the file path (or null if dismissed). */
   'report/export': { params: { runId: string }; result: { path: string | null } };
 }
@@ -189,6 +206,7 @@ const requestValidators: { [M in keyof WebviewRequests]: Validator<WebviewReques
   'advice/apply': object({ reportId: strUpTo(4096), suggestionId: strUpTo(100) }),
   'advice/suggest': object({ runId: strUpTo(4096) }),
   'tuning/export': object({ reportId: strUpTo(4096) }),
+  'source/open': object({ file: strUpTo(4096), line: numberIn(1, 1e7, true) }),
   'pipeline/measure': object<PipelineMeasureParams>({
     planId: strUpTo(4096),
     schedule: oneOf(SCHEDULES),

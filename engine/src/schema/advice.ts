@@ -1,9 +1,10 @@
 /**
  * The suggestions document (`kind: "suggestions"`): what the advisor proposes for one run, each
  * proposal with the evidence it rests on, the change (a run-config patch, a graph pass, a pipeline
- * shape or a ZeRO stage) and an estimate made before anything runs. Written by `twb suggest --json`,
- * read by the apply/tune steps and the webview. The kernel calibration the estimates use (measured on
- * this machine) travels inside it, so every figure in an estimate's basis can be checked.
+ * shape, a ZeRO stage, or for an imported trace a code change to the user's program) and an
+ * estimate made before anything runs. Written by `twb suggest --json`, read by the apply/tune steps
+ * and the webview. The kernel calibration the estimates use (measured on this machine) travels
+ * inside it, so every figure in an estimate's basis can be checked.
  */
 import type { CompressionConfig } from './compression';
 import type { ScheduleName, ZeroStage } from './parallel';
@@ -15,11 +16,11 @@ export const ACCURACY_RISKS = ['none', 'low', 'medium', 'high'] as const;
 /** How likely the change is to cost task accuracy: `none` (same numbers) … `high` (needs retraining or an eval to trust). */
 export type AccuracyRisk = (typeof ACCURACY_RISKS)[number];
 
-export const ADVICE_SOURCE_KINDS = ['inference', 'training', 'pipeline', 'memory-plan'] as const;
+export const ADVICE_SOURCE_KINDS = ['inference', 'training', 'pipeline', 'memory-plan', 'trace'] as const;
 /** The kinds of document the advisor reads. */
 export type AdviceSourceKind = (typeof ADVICE_SOURCE_KINDS)[number];
 
-export const CHANGE_KINDS = ['config', 'pass', 'pipeline', 'zero'] as const;
+export const CHANGE_KINDS = ['config', 'pass', 'pipeline', 'zero', 'code'] as const;
 
 /** A change of how the run is configured (`twb profile`/`twb train` options); only the fields that change. */
 export interface ConfigChange {
@@ -51,7 +52,20 @@ export interface ZeroChange {
   gpus: number;
 }
 
-export type Change = ConfigChange | PassChange | PipelineChange | ZeroChange;
+/**
+ * A change to the user's own program (advice on an imported trace): the workbench cannot make it or
+ * measure it, it shows the snippet and where it goes.
+ */
+export interface CodeChange {
+  kind: 'code';
+  language: 'python';
+  /** The code to add or edit, with comments saying which line changes. */
+  snippet: string;
+  /** Where it goes: `train.py:42 (<module>)` when the trace carries Python frames, else the construct in words (`where the DataLoader is built`). */
+  where: string;
+}
+
+export type Change = ConfigChange | PassChange | PipelineChange | ZeroChange | CodeChange;
 
 /** What the suggestion rests on: a sentence and the ops (or stages, layers…) behind it. */
 export interface Evidence {
@@ -171,6 +185,7 @@ export interface SuggestionsReport {
   id: string;
   /** ISO 8601. */
   createdAt: string;
+  /** `model` is the model source, or for an imported trace the trace's file name. */
   source: { kind: AdviceSourceKind; id: string; model: string };
   baseline: AdviceBaseline;
   calibration: KernelCalibration | null;

@@ -79,6 +79,8 @@ const change: Validator<Change> = (v, at) => {
       return object({ kind: literal('pipeline'), schedule: oneOf(SCHEDULES), stages: positive, microbatches: positive, chunks: positive })(v, at) as Change;
     case 'zero':
       return object({ kind: literal('zero'), zeroStage, gpus: positive })(v, at) as Change;
+    case 'code':
+      return object({ kind: literal('code'), language: literal('python'), snippet: text, where: strUpTo(1000) })(v, at) as Change;
     default:
       throw new TwbError('io', `${at}.kind: expected one of: ${CHANGE_KINDS.join(', ')}, got ${JSON.stringify(kind)}`);
   }

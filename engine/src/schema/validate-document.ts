@@ -1,6 +1,6 @@
 /**
  * The documents kept in `.twb/runs/`: inference runs, compression reports, training runs, variant
- * comparisons, pipeline plans, memory plans, suggestion reports and tuning reports side by side, told apart by their `kind`, each checked by its own validator.
+ * comparisons, pipeline plans, memory plans, suggestion reports, tuning reports and imported traces side by side, told apart by their `kind`, each checked by its own validator.
  */
 import { CompressionReport } from './compression';
 import { InferenceRun } from './run';
@@ -15,6 +15,8 @@ import type { SuggestionsReport } from './advice';
 import { validateSuggestionsReport } from './validate-advice';
 import type { TuningReport } from './tuning';
 import { validateTuningReport } from './validate-tuning';
+import type { TraceRun } from './trace';
+import { validateTraceRun } from './validate-trace';
 import { TwbError } from '../util/errors';
 
 export type WorkbenchDocument =
@@ -25,9 +27,10 @@ export type WorkbenchDocument =
   | { kind: 'pipeline'; plan: PipelinePlan }
   | { kind: 'memory-plan'; plan: MemoryPlan }
   | { kind: 'suggestions'; report: SuggestionsReport }
-  | { kind: 'tuning'; report: TuningReport };
+  | { kind: 'tuning'; report: TuningReport }
+  | { kind: 'trace'; run: TraceRun };
 
-export const DOCUMENT_KINDS = ['inference', 'quantization', 'pruning', 'training', 'variants', 'pipeline', 'memory-plan', 'suggestions', 'tuning'] as const;
+export const DOCUMENT_KINDS = ['inference', 'quantization', 'pruning', 'training', 'variants', 'pipeline', 'memory-plan', 'suggestions', 'tuning', 'trace'] as const;
 
 /** Validates a parsed document of any kept kind; throws naming the bad path. */
 export function validateDocument(v: unknown): WorkbenchDocument {
@@ -40,6 +43,7 @@ export function validateDocument(v: unknown): WorkbenchDocument {
   if (kind === 'memory-plan') return { kind: 'memory-plan', plan: validateMemoryPlan(v) };
   if (kind === 'suggestions') return { kind: 'suggestions', report: validateSuggestionsReport(v) };
   if (kind === 'tuning') return { kind: 'tuning', report: validateTuningReport(v) };
+  if (kind === 'trace') return { kind: 'trace', run: validateTraceRun(v) };
   throw new TwbError('io', `document.kind: expected one of: ${DOCUMENT_KINDS.join(', ')}, got ${kind === undefined ? 'nothing' : JSON.stringify(kind)}`);
 }
 
@@ -57,6 +61,7 @@ const KIND_NAMES: Record<WorkbenchDocument['kind'], string> = {
   'memory-plan': 'a memory plan',
   suggestions: 'a suggestions report',
   tuning: 'a tuning report',
+  trace: 'an imported trace',
 };
 
 /** `an inference run`, `a memory plan`: for messages that say what a file is instead of what was asked. */

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import { sweepVariants } from '../train/sweep';
 import { trainModel } from '../train/trainer';
 import { defaultTuneDeps, tuneModel } from '../tune/tuner';
+import { importTrace } from '../trace/import';
 import { version } from '../../../package.json';
 import { Handlers } from './server';
 
@@ -48,7 +49,7 @@ export function engineHandlers(): Handlers {
     'pipeline/plan': async ({ request }, ctx) =>
       planPipelineRequest(request, { now: () => new Date(), cpuCount: os.cpus().length, signal: ctx.signal, onProgress: (p) => ctx.emit('pipeline/progress', { requestId: ctx.requestId, ...p }) }),
     'advice/suggest': async ({ run, calibrate }, ctx) =>
-      (await suggestFor({ kind: 'inference', run }, { calibrate, signal: ctx.signal, onProgress: (message) => ctx.emit('advice/progress', { requestId: ctx.requestId, message }) })).report,
+      (await suggestFor(run.kind === 'trace' ? { kind: 'trace', run } : { kind: 'inference', run }, { calibrate, signal: ctx.signal, onProgress: (message) => ctx.emit('advice/progress', { requestId: ctx.requestId, message }) })).report,
     'advice/apply': async ({ run, report, suggestionId, cwd }, ctx) => {
       const suggestion = report.suggestions.find((s) => s.id === suggestionId);
       if (!suggestion) throw new TwbError('usage', `no suggestion "${suggestionId}" in report ${report.id}`);
@@ -60,6 +61,7 @@ export function engineHandlers(): Handlers {
     'tune/run': async ({ request }, ctx) =>
       tuneModel(request, defaultTuneDeps({ signal: ctx.signal, onProgress: (p) => ctx.emit('tune/progress', { requestId: ctx.requestId, ...p }) })),
     'tune/export': async ({ report, format, out, base }) => ({ message: await exportTuning(report, format, out, base) }),
+    'trace/import': async ({ file }, ctx) => importTrace(file, { signal: ctx.signal, onProgress: (p) => ctx.emit('trace/progress', { requestId: ctx.requestId, ...p }) }),
     'report/render': async ({ run }) => ({ html: renderRunReport(run) }),
   };
 }

@@ -156,12 +156,12 @@ export async function expectRestrictedMode(page: Page, timeoutMs = 60_000): Prom
  * a path. Waits for it to show the suggested `*.html` path, types `target` (absolute) and presses
  * Enter; `whenWritten` is then polled, and an "already exists, replace?" confirmation answered.
  */
-export async function answerSaveDialog(page: Page, target: string, whenWritten: (meanwhile: () => Promise<void>) => Promise<boolean>): Promise<void> {
+export async function answerSaveDialog(page: Page, target: string, whenWritten: (meanwhile: () => Promise<void>) => Promise<boolean>, suggested: RegExp = /^\/.*\.html$/): Promise<void> {
   const input = page.locator('.quick-input-widget input').filter({ visible: true });
   const deadline = Date.now() + 30_000;
   let value = '';
   // The palette's quick input closes and the dialog's opens in the same widget: wait for a path.
-  while (!/^\/.*\.html$/.test((value = await input.inputValue().catch(() => ''))) && Date.now() < deadline) await page.waitForTimeout(200);
+  while (!suggested.test((value = await input.inputValue().catch(() => ''))) && Date.now() < deadline) await page.waitForTimeout(200);
   if (!value.startsWith('/')) throw new Error(`no save dialog with a path; the quick input holds ${JSON.stringify(value)}`);
   await input.fill(target);
   await page.waitForTimeout(300); // the dialog completes typed paths asynchronously
@@ -174,6 +174,21 @@ export async function answerSaveDialog(page: Page, target: string, whenWritten: 
     const left = await input.inputValue().catch(() => '(closed)');
     throw new Error(`${target} was not written; the quick input holds ${JSON.stringify(left)}, dialogs: ${JSON.stringify(await modalDialog(page).allInnerTexts())}`);
   }
+}
+
+/**
+ * Answers an open-file dialog that is opening (code-server's simple file dialog: a quick input
+ * holding a folder path): types the file's absolute path and presses Enter.
+ */
+export async function answerOpenDialog(page: Page, file: string): Promise<void> {
+  const input = page.locator('.quick-input-widget input').filter({ visible: true });
+  const deadline = Date.now() + 30_000;
+  let value = '';
+  while (!/^\/.*\/$/.test((value = await input.inputValue().catch(() => ''))) && Date.now() < deadline) await page.waitForTimeout(200);
+  if (!value.startsWith('/')) throw new Error(`no open dialog with a folder path; the quick input holds ${JSON.stringify(value)}`);
+  await input.fill(file);
+  await page.waitForTimeout(300); // the dialog completes typed paths asynchronously
+  await page.keyboard.press('Enter');
 }
 
 /** A webview frame of the extension (the inner `#active-frame` holding `#app`) and its text. */

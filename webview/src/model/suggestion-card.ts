@@ -7,6 +7,7 @@
 import type { AccuracyRisk, AdviceBaseline, Change, Estimate, Suggestion, SuggestionsReport } from '../../../engine/src/schema/advice';
 import type { ApplyResult, Measured } from '../../../engine/src/schema/apply';
 import { formatBytes, formatPercent } from '../../../engine/src/util/format';
+import type { SessionMode } from '../../../engine/src/protocol/webview';
 
 export type FigureKey = 'speedup' | 'latencyMs' | 'sizeBytes' | 'memoryBytes';
 
@@ -53,9 +54,14 @@ export function speedupWords(speedup: number | null): string {
 const LABELS: Record<FigureKey, string> = { speedup: 'speedup', latencyMs: 'p50 latency', sizeBytes: 'model size', memoryBytes: 'peak memory' };
 const FORMAT: Record<FigureKey, (x: number) => string> = { speedup: formatTimes, latencyMs: formatMs, sizeBytes: bytes, memoryBytes: bytes };
 
-/** The latency label for the kind of document the report was made for (a training step, a pipeline's step). */
+/** The latency label for the kind of document the report was made for (a training step, a pipeline's step, a trace's mean step). */
 export function latencyLabel(kind: SuggestionsReport['source']['kind']): string {
-  return kind === 'inference' ? 'p50 latency' : 'step time';
+  return kind === 'inference' ? 'p50 latency' : kind === 'trace' ? 'mean step time' : 'step time';
+}
+
+/** A code change as the card shows it: where it goes and the snippet; null for changes with a command to run. */
+export function codeChange(change: Change): { where: string; language: string; snippet: string } | null {
+  return change.kind === 'code' ? { where: change.where, language: change.language, snippet: change.snippet } : null;
 }
 
 /**
@@ -110,6 +116,9 @@ export function accuracyLine(m: Measured): string | null {
   return parts.join(' · ');
 }
 
+/** Why a code change (advice on an imported trace) has no Apply. */
+export const CODE_APPLY = 'A change to your PyTorch program: copy the snippet into it, record the trace again and compare.';
+
 /** Whether a change can be applied and measured on this machine, or why not. */
 export function applicableChange(change: Change): { ok: true } | { ok: false; reason: string } {
   switch (change.kind) {
@@ -120,12 +129,16 @@ export function applicableChange(change: Change): { ok: true } | { ok: false; re
       return { ok: false, reason: `A pipeline shape (${change.schedule}, ${change.stages} stages × ${change.microbatches} micro-batches) is only simulated on this machine: run the command to plan it; there is nothing to apply and measure here.` };
     case 'zero':
       return { ok: false, reason: `ZeRO stage ${change.zeroStage} on ${change.gpus} GPUs is only simulated on this machine (a memory model): run the command to see the plan; there is nothing to apply and measure here.` };
+    case 'code':
+      return { ok: false, reason: CODE_APPLY };
   }
 }
 
+const SOURCE_NOUN: Record<SuggestionsReport['source']['kind'], string> = { inference: 'an inference run', training: 'a training run', pipeline: 'a pipeline run', 'memory-plan': 'a memory plan', trace: 'an imported trace' };
+
 /** What of the page decides whether Apply is on. */
 export interface ApplyContext {
-  mode: 'profiler' | 'editor' | 'report';
+  mode: SessionMode;
   trusted: boolean;
   /** A job is under way (one at a time). */
   busy: boolean;
@@ -139,7 +152,7 @@ export function applyBlocked(ctx: ApplyContext, report: Pick<SuggestionsReport, 
   if (ctx.mode === 'report') return REPORT_APPLY;
   const change = applicableChange(suggestion.change);
   if (!change.ok) return change.reason;
-  if (report.source.kind !== 'inference') return `Applying measures changes to inference runs; this report is for a ${report.source.kind === 'memory-plan' ? 'memory plan' : `${report.source.kind} run`}: run the command instead.`;
+  if (report.source.kind !== 'inference') return `Applying measures changes to inference runs; this report is for ${SOURCE_NOUN[report.source.kind]}: run the command instead.`;
   if (!ctx.trusted) return UNTRUSTED_APPLY;
   if (ctx.busy) return 'A run is in progress.';
   return null;

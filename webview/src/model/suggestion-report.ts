@@ -8,7 +8,7 @@ import { formatBytes } from '../../../engine/src/util/format';
 import { formatMs, formatTimes, latencyLabel } from './suggestion-card';
 import { localTime } from './run-label';
 
-const KIND_WORD: Record<SuggestionsReport['source']['kind'], string> = { inference: 'inference run', training: 'training run', pipeline: 'pipeline plan', 'memory-plan': 'memory plan' };
+const KIND_WORD: Record<SuggestionsReport['source']['kind'], string> = { inference: 'inference run', training: 'training run', pipeline: 'pipeline plan', 'memory-plan': 'memory plan', trace: 'imported trace' };
 
 export const shortModel = (m: string): string => m.replace(/^builtin:/, '');
 

@@ -1,6 +1,7 @@
 /**
- * One suggestion as a card: title, evidence with share bars, the exact command (copyable), the
- * estimate labelled ESTIMATE with its basis folded away, warnings, and Apply. Once the suggestion
+ * One suggestion as a card: title, evidence with share bars, the exact command (copyable) — or for a
+ * change to the user's program the snippet in a code block with where it goes —, the estimate
+ * labelled ESTIMATE with its basis folded away, warnings, and Apply. Once the suggestion
  * has been applied the figures table gains MEASURED and off-by columns, with how it was measured
  * and the accuracy a graph pass kept.
  */
@@ -8,7 +9,7 @@ import type { Suggestion, SuggestionsReport } from '../../../engine/src/schema/a
 import type { ApplyResult } from '../../../engine/src/schema/apply';
 import { formatPercent } from '../../../engine/src/util/format';
 import { Child, h } from '../dom';
-import { accuracyLine, cardFigures, estimateDrift, FigureRow, riskClass, signedPercent, topEvidence } from '../model/suggestion-card';
+import { accuracyLine, cardFigures, codeChange, estimateDrift, FigureRow, riskClass, signedPercent, topEvidence } from '../model/suggestion-card';
 
 /** An estimate off by more than this (relative) is highlighted. */
 const FAR_OFF = 0.25;
@@ -76,12 +77,33 @@ function copyCommand(code: HTMLElement, status: HTMLElement): void {
   );
 }
 
-function changeBlock(s: Suggestion): HTMLElement {
-  const code = h('code', { class: 'twb-command-text' }, s.command);
-  const status = h('span', { class: 'twb-dim twb-copy-status', attrs: { role: 'status' } });
-  const copy = h('vscode-button', { class: 'twb-copy', attrs: { secondary: true, title: 'Copy the command' } }, 'Copy');
+function copyButton(code: HTMLElement, status: HTMLElement, title: string): HTMLElement {
+  const copy = h('vscode-button', { class: 'twb-copy', attrs: { secondary: true, title } }, 'Copy');
   copy.addEventListener('click', () => copyCommand(code, status));
-  return h('div', { class: 'twb-suggestion-change' }, h('h3', {}, 'The change'), h('div', { class: 'twb-command' }, code, copy, status));
+  return copy;
+}
+
+/** A change to the user's program: where it goes, the snippet (copyable), then how to check it. */
+function codeBlock(s: Suggestion, change: NonNullable<ReturnType<typeof codeChange>>): HTMLElement {
+  const snippet = h('code', { class: `twb-snippet-text language-${change.language}` }, change.snippet);
+  const status = h('span', { class: 'twb-dim twb-copy-status', attrs: { role: 'status' } });
+  return h(
+    'div',
+    { class: 'twb-suggestion-change twb-code-change' },
+    h('h3', {}, 'The change'),
+    h('p', { class: 'twb-code-where' }, `In your ${change.language === 'python' ? 'Python' : change.language} program, at `, h('code', { class: 'twb-mono' }, change.where), ':'),
+    h('pre', { class: 'twb-snippet' }, snippet),
+    h('div', { class: 'twb-command' }, copyButton(snippet, status, 'Copy the snippet'), status),
+    h('p', { class: 'twb-dim twb-code-next' }, s.command),
+  );
+}
+
+function changeBlock(s: Suggestion): HTMLElement {
+  const code = codeChange(s.change);
+  if (code) return codeBlock(s, code);
+  const command = h('code', { class: 'twb-command-text' }, s.command);
+  const status = h('span', { class: 'twb-dim twb-copy-status', attrs: { role: 'status' } });
+  return h('div', { class: 'twb-suggestion-change' }, h('h3', {}, 'The change'), h('div', { class: 'twb-command' }, command, copyButton(command, status, 'Copy the command'), status));
 }
 
 function figuresTable(rows: FigureRow[], measured: boolean): HTMLElement {

@@ -11,7 +11,7 @@ import { card, emptyState, h } from '../dom';
 import { localTime, runPickerLabel } from '../model/run-label';
 import { applyBlocked, resultFor } from '../model/suggestion-card';
 import { baselineFacts, calibrationSummary, configText, NOT_TIMED, reportForRun, shortModel, sourceText, suggestionsPickerLabel } from '../model/suggestion-report';
-import { AppState, canRun, noticeOf, selectedRun, selectedSuggestions } from '../state';
+import { AppState, canRun, noticeOf, selectedRun, selectedSuggestions, shownTrace } from '../state';
 import { docPicker } from './doc-picker';
 import { jobPanel, UNTRUSTED_TEXT } from './progress';
 import { CardHandles, suggestionCard } from './suggestion-card';
@@ -114,21 +114,28 @@ export function createSuggestionsView(ctx: ViewContext): View {
     if (suggest) {
       const blocked = suggestBlocked(s);
       suggest.button.disabled = blocked !== null;
-      suggest.note.textContent = blocked ?? 'Times the kernels this run uses on this machine (a few seconds), then ranks what could make it faster or smaller (twb suggest).';
+      suggest.note.textContent =
+        blocked ??
+        (shownTrace(s)
+          ? "Reads the trace's GPU idle time, communication, kernel precision, launches and memory, then ranks changes to your program with their bounds (twb suggest)."
+          : 'Times the kernels this run uses on this machine (a few seconds), then ranks what could make it faster or smaller (twb suggest).');
       const here = job?.kind === 'suggest' || (!job && s.notice && last?.kind === 'suggest');
       suggest.job.replaceChildren(...[here ? panel() : null].filter((x): x is HTMLElement => !!x));
     }
   };
 
-  /** The offer to make suggestions for the panel's selected run, when it has none. */
+  /** The offer to make suggestions for the panel's selected run (or the trace shown), when it has none. */
   const suggestOffer = (s: AppState): HTMLElement | null => {
     suggest = undefined;
-    const run = selectedRun(s);
-    if (s.session?.mode === 'report' || !run || reportForRun(s.suggestionReports, run.id)) return null;
-    const button = h('vscode-button', { attrs: { id: 'twb-suggest' } }, 'Suggest for this run') as HTMLElement & { disabled: boolean };
-    button.addEventListener('click', () => startSuggest(run.id));
+    const trace = shownTrace(s);
+    const run = trace ? undefined : selectedRun(s);
+    const id = trace?.id ?? run?.id;
+    if (s.session?.mode === 'report' || !id || reportForRun(s.suggestionReports, id)) return null;
+    const button = h('vscode-button', { attrs: { id: 'twb-suggest' } }, trace ? 'Suggest for this trace' : 'Suggest for this run') as HTMLElement & { disabled: boolean };
+    button.addEventListener('click', () => startSuggest(id));
     suggest = { button, note: h('span', { class: 'twb-dim twb-suggest-note' }), job: h('div', { class: 'twb-job-host' }) };
-    return h('section', { class: 'twb-card twb-suggest-offer', attrs: { 'data-run': run.id } }, h('h2', {}, 'No suggestions for the selected run'), h('p', {}, runPickerLabel(run, s.runs.indexOf(run))), h('div', { class: 'twb-actions' }, button, suggest.note), suggest.job);
+    const label = trace ? `trace · ${trace.source.name}` : runPickerLabel(run!, s.runs.indexOf(run!));
+    return h('section', { class: 'twb-card twb-suggest-offer', attrs: { 'data-run': id } }, h('h2', {}, `No suggestions for the selected ${trace ? 'trace' : 'run'}`), h('p', {}, label), h('div', { class: 'twb-actions' }, button, suggest.note), suggest.job);
   };
 
   const build = (s: AppState) => {
@@ -172,7 +179,7 @@ export function createSuggestionsView(ctx: ViewContext): View {
       build(s);
     },
     update(s, prev) {
-      if (s.session !== prev.session || s.suggestionReports !== prev.suggestionReports || selectedSuggestions(s) !== selectedSuggestions(prev) || s.applied !== prev.applied || s.runs !== prev.runs || selectedRun(s) !== selectedRun(prev)) return build(s);
+      if (s.session !== prev.session || s.suggestionReports !== prev.suggestionReports || selectedSuggestions(s) !== selectedSuggestions(prev) || s.applied !== prev.applied || s.runs !== prev.runs || selectedRun(s) !== selectedRun(prev) || shownTrace(s) !== shownTrace(prev)) return build(s);
       if (s.job !== prev.job || s.notice !== prev.notice) updateJobs(s);
     },
     unmount() {

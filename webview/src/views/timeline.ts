@@ -4,7 +4,7 @@
  * level-of-detail merge) and paints them; frames are coalesced into requestAnimationFrame and timed
  * into `window.__timelineStats` for the benchmark.
  */
-import { scaleLinear, select, zoom, ZoomBehavior, zoomIdentity, ZoomTransform } from 'd3';
+import { scaleLinear, zoomIdentity, ZoomTransform } from 'd3';
 import type { InferenceRun } from '../../../engine/src/schema/run';
 import { formatPercent, formatUs } from '../../../engine/src/util/format';
 import { layerLabel } from '../charts/icicle';
@@ -16,6 +16,7 @@ import { runColors } from '../model/run-colors';
 import { runLanes } from '../model/run-lanes';
 import { AppState, selectedRun } from '../state';
 import { paintTimeline, PaintColors, resolvePaintColors, TimelineLayout } from './timeline-paint';
+import { attachZoom, CanvasZoom, resetZoom, zoomByKey } from './canvas-zoom';
 import type { View } from './view';
 
 /** Frame timings, read by the benchmark and the browser tests. */
@@ -48,7 +49,7 @@ export function createTimelineView(): View {
   let lanes: Lane[] = [];
   let layout: TimelineLayout | undefined;
   let colors: PaintColors | undefined;
-  let zoomer: ZoomBehavior<HTMLCanvasElement, unknown> | undefined;
+  let zoomer: CanvasZoom | undefined;
   let transform: ZoomTransform = zoomIdentity;
   let hover: { lane: number; event: number } | undefined;
   let frame = 0;
@@ -146,17 +147,7 @@ export function createTimelineView(): View {
   };
 
   const onKey = (e: KeyboardEvent) => {
-    if (!zoomer || !canvas || !layout) return;
-    const sel = select(canvas);
-    const center: [number, number] = [(layout.left + layout.width - layout.right) / 2, layout.height / 2];
-    const pan = (layout.width - layout.left - layout.right) * 0.15;
-    if (e.key === '+' || e.key === '=') zoomer.scaleBy(sel, 1.5, center);
-    else if (e.key === '-' || e.key === '_') zoomer.scaleBy(sel, 1 / 1.5, center);
-    else if (e.key === 'ArrowLeft') zoomer.translateBy(sel, pan / transform.k, 0);
-    else if (e.key === 'ArrowRight') zoomer.translateBy(sel, -pan / transform.k, 0);
-    else if (e.key === '0' || e.key === 'Home') zoomer.transform(sel, zoomIdentity);
-    else return;
-    e.preventDefault();
+    if (zoomer && canvas && layout) zoomByKey(e, zoomer, canvas, layout, transform.k);
   };
 
   const legend = (r: InferenceRun) => {
@@ -192,7 +183,7 @@ export function createTimelineView(): View {
     canvas = h('canvas', { class: 'twb-timeline-canvas', attrs: { tabindex: 0, role: 'img', 'aria-label': `Kernels of ${lanes.length} profiled runs over time. Zoom with the wheel or + and -, pan by dragging or with the arrow keys, 0 resets.` } });
     rangeText = h('span', { class: 'twb-dim twb-range', attrs: { 'aria-live': 'off' } });
     const reset = h('vscode-button', { attrs: { secondary: true } }, 'Reset zoom');
-    reset.addEventListener('click', () => canvas && zoomer && zoomer.transform(select(canvas), zoomIdentity));
+    reset.addEventListener('click', () => resetZoom(zoomer, canvas));
     root.replaceChildren(
       h('div', { class: 'twb-toolbar' }, h('span', { class: 'twb-dim' }, `${stats.kernels.toLocaleString('en-US')} kernels in ${lanes.length} profiled runs · wheel or +/− to zoom, drag or ←/→ to pan, 0 resets`), reset),
       legend(run),
@@ -200,14 +191,11 @@ export function createTimelineView(): View {
       rangeText,
     );
     const maxK = Math.max(1, lanesDurationUs(lanes) / 2);
-    zoomer = zoom<HTMLCanvasElement, unknown>()
-      .scaleExtent([1, maxK])
-      .on('zoom', (e: { transform: ZoomTransform }) => {
-        transform = e.transform;
-        hideTooltip();
-        requestDraw();
-      });
-    select(canvas).call(zoomer);
+    zoomer = attachZoom(canvas, maxK, (t) => {
+      transform = t;
+      hideTooltip();
+      requestDraw();
+    });
     canvas.addEventListener('pointermove', onHover);
     canvas.addEventListener('pointerleave', clearHover);
     canvas.addEventListener('keydown', onKey);

@@ -6,6 +6,7 @@
 import type { AdviceSourceKind, Change, KernelCalibration, Suggestion } from '../../schema/advice';
 import type { MemoryPlan, PipelinePlan } from '../../schema/parallel';
 import type { InferenceRun } from '../../schema/run';
+import type { TraceRun } from '../../schema/trace';
 import type { TrainingRun } from '../../schema/training';
 import { commandFor } from '../change-command';
 
@@ -14,7 +15,8 @@ export type AdvisableDocument =
   | { kind: 'inference'; run: InferenceRun }
   | { kind: 'training'; run: TrainingRun }
   | { kind: 'pipeline'; plan: PipelinePlan }
-  | { kind: 'memory-plan'; plan: MemoryPlan };
+  | { kind: 'memory-plan'; plan: MemoryPlan }
+  | { kind: 'trace'; run: TraceRun };
 
 /** An execution provider and whether it opens a session here. */
 export interface ProviderInfo {
