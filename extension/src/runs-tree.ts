@@ -121,7 +121,7 @@ function traceItem(r: TraceRun): vscode.TreeItem {
       `**Imported trace ${r.source.name}** (${r.source.format}) — imported ${new Date(r.createdAt).toLocaleString()}`,
       `- ${r.source.events} events, ${r.opTypes.length} host op names, ${r.kernels.length} kernel names, ${r.steps.length} steps`,
       ...(top ? [`- most self time: ${top.opType} (${formatPercent(top.selfShare)})`] : []),
-      ...(r.meta.distributed ? [`- rank ${r.meta.distributed.rank} of ${r.meta.distributed.worldSize ?? '?'} (${r.meta.distributed.backend ?? 'backend not recorded'})`] : []),
+      ...(r.distributed ? [`- rank ${r.distributed.rank} of ${r.distributed.worldSize ?? '?'} (${r.distributed.backend ?? 'backend not recorded'})`] : []),
       ...(r.memory ? [`- memory peak ${formatBytes(r.memory.peakBytes)} on ${r.memory.device}`] : []),
     ].join('\n'),
   );

@@ -177,7 +177,7 @@ test('2021 traces: string tids, Call stack args, capitalised categories, flows o
   );
   assert.equal(run.source.format, 'kineto');
   assert.deepEqual(run.meta.devices, [{ id: 0, name: 'Tesla V100-DGXS-32GB', totalMemoryBytes: 34084028416, computeCapability: '7.0' }]);
-  assert.equal(run.meta.distributed, undefined);
+  assert.equal(run.distributed, undefined);
   assert.deepEqual(run.kernels.find((k) => k.name.startsWith('volta'))!.launchers, [{ opType: 'aten::conv2d', calls: 1, totalUs: 30 }]);
   assert.equal(run.kernels.find((k) => k.name.startsWith('Memset'))!.category, 'memset');
   assert.deepEqual(run.opTypes.find((o) => o.opType === 'aten::conv2d')!.sources, [{ frame: 0, calls: 1 }]);
@@ -268,7 +268,7 @@ test('ROCm traces: HIP runtime calls launch kernels on an AMD device', () => {
     { deviceProperties: [{ id: 0, name: 'AMD Instinct MI250X', totalGlobalMem: 68702699520 }], distributedInfo: { rank: 3 } },
   );
   assert.deepEqual(run.meta.devices, [{ id: 0, name: 'AMD Instinct MI250X', totalMemoryBytes: 68702699520 }]);
-  assert.deepEqual(run.meta.distributed, { rank: 3, worldSize: null, backend: null });
+  assert.deepEqual(run.distributed, { rank: 3, worldSize: null, backend: null });
   assert.deepEqual(run.kernels[0].launchers, [{ opType: 'aten::mm', calls: 1, totalUs: 20 }]);
   assert.equal(run.gpu!.devices[0].busyUs, 20);
 });

@@ -28,7 +28,7 @@ test('twb import prints the report and writes a TraceRun that validates', async 
   assert.equal(doc.source.file, path.join(TRACES, 'hta/nccl_a100_rank0_nccl_data.json.gz'));
   assert.ok(doc.opTypes.length > 0 && doc.opTypes.every((o) => typeof o.opType === 'string' && o.calls > 0 && o.totalUs >= 0 && typeof o.selfUs === 'number'));
   assert.ok(doc.kernels.length > 0 && doc.kernels.every((k) => k.calls > 0 && k.totalUs >= 0));
-  assert.deepEqual(doc.meta.distributed, { rank: 0, worldSize: 2, backend: 'nccl' });
+  assert.deepEqual(doc.distributed, { rank: 0, worldSize: 2, backend: 'nccl' });
   const kept = readdirSync(path.join(dir, '.twb', 'runs'));
   assert.deepEqual(kept, [`${doc.id}.json`]);
   // --top bounds the printed tables.

@@ -103,7 +103,7 @@ test('every realdata trace imports with figures that match the JSON, or is rejec
     const devices = (p.meta.deviceProperties as Array<{ name: string }> | undefined) ?? [];
     assert.deepEqual(run.meta.devices.map((d) => d.name), devices.map((d) => d.name), `${rel}: devices`);
     const info = p.meta.distributedInfo as { rank: number; world_size?: number; backend?: string } | undefined;
-    assert.deepEqual(run.meta.distributed, info ? { rank: info.rank, worldSize: info.world_size ?? null, backend: info.backend ?? null } : undefined, `${rel}: distributed`);
+    assert.deepEqual(run.distributed, info ? { rank: info.rank, worldSize: info.world_size ?? null, backend: info.backend ?? null } : undefined, `${rel}: distributed`);
     const peaks = memoryPeaks(p);
     if (peaks.size === 0) assert.equal(run.memory, undefined, `${rel}: no memory events`);
     else {
@@ -117,7 +117,7 @@ test('every realdata trace imports with figures that match the JSON, or is rejec
 
 test('concrete figures: the 51 MiB NCCL trace, the 2021 ResNet-50 trace, the TensorFlow demo trace', async () => {
   const mem = await load(path.join(TRACES, 'hta/memory_events_v100_nccl_rank1_df_index_resolver.json.gz'));
-  assert.deepEqual(mem.meta.distributed, { rank: 1, worldSize: 2, backend: 'nccl' });
+  assert.deepEqual(mem.distributed, { rank: 1, worldSize: 2, backend: 'nccl' });
   assert.equal(mem.memory!.device, 'cuda:1');
   assert.equal(mem.memory!.peakBytes, 6629508096);
   assert.equal(mem.kernels.filter((k) => k.category === 'communication').reduce((s, k) => s + k.calls, 0), 2020);

@@ -52,5 +52,5 @@ test('broken documents are refused, naming the bad path', () => {
   rejects((d) => (d.gpu!.devices[0].utilization = 1.5), /utilization: expected a number in \[0, 1\]/);
   rejects((d) => (d.memory!.timeline = Array.from({ length: 4097 }, () => ({ tUs: 0, bytes: 0 }))), /trace\.memory\.timeline: 4097 items, more than the 4096 allowed/);
   rejects((d) => delete (d as Partial<TraceRun>).steps, /trace\.steps: expected an array, got undefined/);
-  rejects((d) => (d.meta.distributed = { rank: 0, worldSize: 2, backend: 3 as unknown as string }), /trace\.meta\.distributed\.backend: expected a string/);
+  rejects((d) => (d.distributed = { rank: 0, worldSize: 2, backend: 3 as unknown as string }), /trace\.distributed\.backend: expected a string/);
 });

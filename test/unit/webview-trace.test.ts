@@ -60,7 +60,7 @@ function trace(id: string, opTypes: TraceOpType[], kernels: TraceKernel[] = [], 
 test('fixtures are valid trace documents', () => {
   for (const t of [resnet, nccl, tfDemo, cpuOnly]) assert.doesNotThrow(() => validateTraceRun(JSON.parse(JSON.stringify(t))), t.id);
   assert.ok(resnet.frames.length > 0 && resnet.memory && resnet.gpu, 'resnet50 has frames, memory and GPU activity');
-  assert.ok(nccl.communication && nccl.meta.distributed, 'nccl rank 0 has communication and distributed info');
+  assert.ok(nccl.communication && nccl.distributed, 'nccl rank 0 has communication and distributed info');
   assert.ok(tfDemo.counters?.length, 'the tf demo has counters');
 });
 

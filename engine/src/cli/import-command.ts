@@ -61,7 +61,7 @@ export function formatTraceReport(r: TraceRun, top = 15): string {
     for (const d of r.meta.devices) byName.set(d.name, (byName.get(d.name) ?? 0) + 1);
     lines.push(`Devices: ${[...byName.entries()].map(([n, k]) => `${k} × ${n}`).join(', ')}`);
   }
-  const d = r.meta.distributed;
+  const d = r.distributed;
   if (d) lines.push(`Distributed: rank ${d.rank}${d.worldSize !== null ? ` of ${d.worldSize}` : ''}${d.backend ? `, backend ${d.backend}` : ''}`);
   const stepUs = r.steps.length > 0 ? r.steps.reduce((a, x) => a + x.durUs, 0) / r.steps.length : 0;
   lines.push(`Span ${formatUs(r.spanUs)}; ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}${r.steps.length > 0 ? ` (mean ${formatUs(stepUs)})` : ''}`);

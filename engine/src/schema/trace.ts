@@ -61,8 +61,6 @@ export interface TraceMeta {
   schemaVersion?: number;
   /** From `deviceProperties`; empty for CPU-only traces and formats without it. */
   devices: TraceDevice[];
-  /** From `distributedInfo`, when present. */
-  distributed?: TraceDistributed;
 }
 
 /** A Python source frame (from `with_stack=True` traces). */
@@ -219,6 +217,8 @@ export interface TraceRun {
   createdAt: string;
   source: TraceSource;
   meta: TraceMeta;
+  /** Rank, world size and backend from the trace's `distributedInfo`; absent when it has none. */
+  distributed?: TraceDistributed;
   /** From the first event to the end of the last, microseconds. */
   spanUs: number;
   /** Sorted by selfUs, largest first. */

@@ -72,7 +72,6 @@ const meta = object<TraceMeta>({
   traceName: optional(text),
   schemaVersion: optional(anyNumber),
   devices: arrayUpTo(device, MAX_DEVICES),
-  distributed: optional(distributed),
 });
 
 const frame = object<TraceFrame>({ file: text, line: count, fn: name });
@@ -132,6 +131,7 @@ const traceRun = object<TraceRun>({
   createdAt: text,
   source,
   meta,
+  distributed: optional(distributed),
   spanUs: nonNegative,
   opTypes: arrayUpTo(opType, MAX_ROWS),
   kernels: arrayUpTo(kernel, MAX_ROWS),

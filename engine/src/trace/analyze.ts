@@ -88,6 +88,7 @@ export function analyzeTrace(c: TraceCollector, facts: ReadFacts, now: Date, opt
     createdAt: now.toISOString(),
     source,
     meta: metaOf(c.meta),
+    ...distributedOf(c.meta),
     spanUs: Number.isFinite(c.maxEnd) && Number.isFinite(c.minTs) ? c.maxEnd - c.minTs : 0,
     opTypes,
     kernels: kernels.kernels,
@@ -152,14 +153,18 @@ function metaOf(meta: Record<string, unknown>): TraceMeta {
       out.devices.push(dev);
     });
   }
+  return out;
+}
+
+/** `{ distributed }` from the trace's `distributedInfo` (older traces carry only the rank), or nothing. */
+function distributedOf(meta: Record<string, unknown>): { distributed?: TraceDistributed } {
   const info = meta.distributedInfo as Record<string, unknown> | undefined;
-  if (info && typeof info === 'object' && typeof info.rank === 'number') {
-    const distributed: TraceDistributed = {
+  if (!info || typeof info !== 'object' || typeof info.rank !== 'number') return {};
+  return {
+    distributed: {
       rank: info.rank,
       worldSize: typeof info.world_size === 'number' ? info.world_size : null,
       backend: typeof info.backend === 'string' ? info.backend : null,
-    };
-    out.distributed = distributed;
-  }
-  return out;
+    },
+  };
 }

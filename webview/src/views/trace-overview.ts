@@ -72,7 +72,7 @@ function sourceCard(t: TraceRun): HTMLElement {
 }
 
 function devicesCard(t: TraceRun): HTMLElement {
-  const d = t.meta.distributed;
+  const d = t.distributed;
   return card(
     'Devices and distribution',
     t.meta.devices.length

@@ -137,7 +137,7 @@ export const exposedCommunicationRule: Rule = {
     const step = stepTime(run);
     const names = run.opTypes.map((o) => o.opType);
     const wrapper = names.some((n) => /FullyShardedDataParallel|FSDP/.test(n)) ? 'fsdp' : names.some((n) => /DistributedDataParallel|ddp\.reducer|distributed::reducer/.test(n)) ? 'ddp' : 'unknown';
-    const d = run.meta.distributed;
+    const d = run.distributed;
     const comm = run.kernels.filter((k) => k.category === 'communication');
     const items = comm.slice(0, 5).map((k) => ({ what: `${k.name.replace(/\(.*$/, '')} ×${k.calls}`, share: Math.min(1, k.totalUs / Math.max(c.commUs, 1e-9)) }));
     const warnings = ['a trace is one rank: ranks that wait for a slower one show that wait as communication; compare the traces of several ranks'];
