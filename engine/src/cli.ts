@@ -123,7 +123,7 @@ function usage(): string {
     '  twb memory-plan --params N --gpus N --zero 0|1|2|3   bytes per GPU under data parallelism and ZeRO',
     '  twb export-distributed <plan.json> --format F        DeepSpeed / accelerate / torchrun / PyTorch pipelining config',
     '  twb export <run.json | plan.json> --format F         twb config, ORT session options / snippets / optimized model, report',
-    '  twb suggest <run.json>                               suggestions with estimates made before anything runs',
+    '  twb suggest <run.json | trace>                       suggestions with estimates made before anything runs',
     '  twb apply <run.json> --suggestion ID                 apply one, measure it, set it beside the estimate',
     '  twb tune <model> --eval FILE [--max-accuracy-drop X] search compressions under an accuracy budget; keep the best',
     '  twb import <trace> [--json FILE] [--top N]           read a PyTorch profiler / Kineto trace, ORT profile or chrome trace',
