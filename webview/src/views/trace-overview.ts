@@ -110,10 +110,14 @@ function gpuCard(t: TraceRun): HTMLElement {
   return card(
     'GPU utilization and idle time',
     h(
-      'table',
-      { class: 'twb-table twb-compact twb-trace-gpu' },
+      'div',
+      { class: 'twb-table-wrap' },
+      h(
+        'table',
+        { class: 'twb-table twb-compact twb-trace-gpu' },
       h('thead', {}, h('tr', {}, h('th', {}, 'device'), h('th', {}, 'utilization'), h('th', { class: 'twb-num' }, 'busy'), h('th', { class: 'twb-num' }, 'idle'), h('th', { class: 'twb-num' }, 'kernel time'), h('th', { class: 'twb-num' }, 'span'))),
       h('tbody', {}, ...t.gpu.devices.map((d) => h('tr', { attrs: { 'data-device': d.device } }, h('td', { attrs: { title: names.get(d.device) } }, `GPU ${d.device}`), h('td', {}, shareCell(d.utilization)), h('td', { class: 'twb-num' }, formatUs(d.busyUs)), h('td', { class: 'twb-num' }, formatUs(d.idleUs)), h('td', { class: 'twb-num' }, formatUs(d.kernelUs)), h('td', { class: 'twb-num' }, formatUs(d.spanUs))))),
+      ),
     ),
     h('p', { class: 'twb-dim' }, 'Busy: the union of kernel, copy and memset intervals on all streams of the device; span: its first activity to the end of its last; kernel time sums kernels alone, so concurrent streams count twice.'),
     facts(cats.map((c) => [c.category, `${formatUs(c.totalUs)} · ${count(c.calls)} calls of ${c.names} name${c.names === 1 ? '' : 's'}`])),
