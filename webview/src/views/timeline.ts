@@ -16,21 +16,14 @@ import { runColors } from '../model/run-colors';
 import { runLanes } from '../model/run-lanes';
 import { AppState, selectedRun } from '../state';
 import { paintTimeline, PaintColors, resolvePaintColors, TimelineLayout } from './timeline-paint';
+import { FrameStats, recordFrame, resetFrames, sizeCanvas, watchHost } from './canvas-frame';
 import { attachZoom, CanvasZoom, resetZoom, zoomByKey } from './canvas-zoom';
 import type { View } from './view';
 
 /** Frame timings, read by the benchmark and the browser tests. */
-export interface TimelineStats {
-  /** From mounting the view to the end of its first frame, milliseconds. */
-  firstDrawMs?: number;
-  /** Duration of each frame (marks + paint), milliseconds; the last 2,000. */
-  frames: number[];
-  /** Marks in the last frame. */
-  marks: number;
+export interface TimelineStats extends FrameStats {
   /** Kernels in the run. */
   kernels: number;
-  /** Visible window of the last frame, microseconds. */
-  domain: [number, number];
 }
 
 declare global {
@@ -55,8 +48,7 @@ export function createTimelineView(): View {
   let frame = 0;
   let marksBuffer: TimelineMarks | undefined;
   let mountedAt = 0;
-  let resize: ResizeObserver | undefined;
-  let themeWatch: MutationObserver | undefined;
+  let unwatch: (() => void) | undefined;
   const stats: TimelineStats = { frames: [], marks: 0, kernels: 0, domain: [0, 0] };
 
   const xScale = () => {
@@ -79,12 +71,7 @@ export function createTimelineView(): View {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const hv = hover && lanes[hover.lane] ? { lane: hover.lane, x0: x(lanes[hover.lane].starts[hover.event]), x1: x(lanes[hover.lane].ends[hover.event]) } : undefined;
     paintTimeline(ctx, l, x, marks, colors, hv);
-    const ms = performance.now() - t0;
-    stats.frames.push(ms);
-    if (stats.frames.length > 2000) stats.frames.splice(0, stats.frames.length - 2000);
-    stats.marks = marks.length;
-    stats.domain = domain;
-    if (stats.firstDrawMs === undefined) stats.firstDrawMs = performance.now() - mountedAt;
+    recordFrame(stats, t0, mountedAt, marks.length, domain);
     if (rangeText) rangeText.textContent = `${formatUs(domain[0])} – ${formatUs(domain[1])} (${formatUs(domain[1] - domain[0])} shown, ${marks.length} marks for ${stats.kernels} kernels)`;
   };
 
@@ -100,16 +87,7 @@ export function createTimelineView(): View {
     const height = MARGIN.top + laneHeight * lanes.length + 6;
     if (layout && layout.width === width && layout.height === height) return;
     layout = { width, height, left: MARGIN.left, right: MARGIN.right, top: MARGIN.top, laneHeight, lanes: lanes.length };
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-    canvas.style.setProperty('width', `${width}px`);
-    canvas.style.setProperty('height', `${height}px`);
-    const plot: [[number, number], [number, number]] = [
-      [layout.left, 0],
-      [width - layout.right, height],
-    ];
-    zoomer?.extent(plot).translateExtent(plot);
+    sizeCanvas(canvas, width, height, zoomer, layout.left, layout.right);
     // Resizing cleared the canvas: paint now rather than show a blank frame until the next one.
     if (frame) cancelAnimationFrame(frame);
     draw();
@@ -167,8 +145,7 @@ export function createTimelineView(): View {
   const build = (s: AppState) => {
     if (!root) return;
     mountedAt = performance.now();
-    stats.firstDrawMs = undefined;
-    stats.frames = [];
+    resetFrames(stats);
     window.__timelineStats = stats;
     run = selectedRun(s);
     layout = undefined;
@@ -207,14 +184,10 @@ export function createTimelineView(): View {
     mount(r, s) {
       root = r;
       build(s);
-      resize = new ResizeObserver(() => fit());
-      resize.observe(r);
-      // VS Code swaps the theme's variables and the body class together.
-      themeWatch = new MutationObserver(() => {
+      unwatch = watchHost(r, fit, () => {
         if (root) colors = resolvePaintColors(root);
         requestDraw();
       });
-      themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
     },
     update(s, prev) {
       if (selectedRun(s) !== selectedRun(prev)) build(s);
@@ -222,8 +195,8 @@ export function createTimelineView(): View {
     unmount() {
       if (frame) cancelAnimationFrame(frame);
       frame = 0;
-      resize?.disconnect();
-      themeWatch?.disconnect();
+      unwatch?.();
+      unwatch = undefined;
       hideTooltip();
       root = canvas = rangeText = undefined;
       zoomer = undefined;

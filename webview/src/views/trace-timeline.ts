@@ -14,23 +14,16 @@ import { TimelineMarks, timelineMarks } from '../charts/timeline-marks';
 import { buildTraceRows, nameColors, rowAt, RowLayout, rowLayout, stepMarks, TraceRows } from '../charts/trace-timeline-rows';
 import { emptyState, h, hideTooltip, showTooltip } from '../dom';
 import { frameLabel } from '../model/trace-labels';
+import { FrameStats, recordFrame, resetFrames, sizeCanvas, watchHost } from './canvas-frame';
 import { attachZoom, CanvasZoom, resetZoom, zoomByKey } from './canvas-zoom';
 import type { TraceViewContext } from './trace-context';
 import { paintTraceTimeline, TraceFrameGeometry } from './trace-timeline-paint';
 import { PaintColors, resolvePaintColors } from './timeline-paint';
 
 /** Frame timings, read by the browser tests. */
-export interface TraceTimelineStats {
-  /** Mount to the end of the first frame, milliseconds. */
-  firstDrawMs?: number;
-  /** Duration of each frame (marks + paint), milliseconds; the last 2,000. */
-  frames: number[];
-  /** Marks in the last frame. */
-  marks: number;
+export interface TraceTimelineStats extends FrameStats {
   /** Events in the timeline. */
   events: number;
-  /** Visible window of the last frame, microseconds. */
-  domain: [number, number];
 }
 
 declare global {
@@ -63,8 +56,7 @@ export function createTraceTimeline(t: TraceRun, ctx: TraceViewContext): { mount
   let frame = 0;
   let marksBuffer: TimelineMarks | undefined;
   let mountedAt = 0;
-  let resize: ResizeObserver | undefined;
-  let themeWatch: MutationObserver | undefined;
+  let unwatch: (() => void) | undefined;
   const stats: TraceTimelineStats = { frames: [], marks: 0, events: 0, domain: [0, 0] };
   const tl = t.timeline;
 
@@ -89,12 +81,7 @@ export function createTraceTimeline(t: TraceRun, ctx: TraceViewContext): { mount
     const row = hover && data.rows[hover.row];
     const hv = hover && row ? { row: hover.row, x0: x(row.starts[hover.event]), x1: x(row.ends[hover.event]) } : undefined;
     paintTraceTimeline(c, x, { g, rows: layout, rowData: data.rows, laneNames: tl.lanes.map((l) => l.name), names: tl.names, marks, steps: g.stepHeight ? stepMarks(t.steps, domain, plotWidth) : [], hover: hv }, colors);
-    const ms = performance.now() - t0;
-    stats.frames.push(ms);
-    if (stats.frames.length > 2000) stats.frames.splice(0, stats.frames.length - 2000);
-    stats.marks = marks.length;
-    stats.domain = domain;
-    if (stats.firstDrawMs === undefined) stats.firstDrawMs = performance.now() - mountedAt;
+    recordFrame(stats, t0, mountedAt, marks.length, domain);
     if (rangeText) rangeText.textContent = `${formatUs(domain[0])} – ${formatUs(domain[1])} (${formatUs(domain[1] - domain[0])} shown, ${marks.length.toLocaleString('en-US')} marks for ${stats.events.toLocaleString('en-US')} events)`;
   };
 
@@ -113,16 +100,7 @@ export function createTraceTimeline(t: TraceRun, ctx: TraceViewContext): { mount
     if (geo && geo.width === width && geo.height === height) return;
     layout = rl;
     geo = { width, height, left: LEFT, right: RIGHT, axis: AXIS, stepTop: AXIS + 2, stepHeight };
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(width * dpr);
-    canvas.height = Math.round(height * dpr);
-    canvas.style.setProperty('width', `${width}px`);
-    canvas.style.setProperty('height', `${height}px`);
-    const plot: [[number, number], [number, number]] = [
-      [LEFT, 0],
-      [width - RIGHT, height],
-    ];
-    zoomer?.extent(plot).translateExtent(plot);
+    sizeCanvas(canvas, width, height, zoomer, LEFT, RIGHT);
     // Resizing cleared the canvas: paint now rather than show a blank frame until the next one.
     if (frame) cancelAnimationFrame(frame);
     draw();
@@ -206,8 +184,7 @@ export function createTraceTimeline(t: TraceRun, ctx: TraceViewContext): { mount
   const build = () => {
     if (!root) return;
     mountedAt = performance.now();
-    stats.firstDrawMs = undefined;
-    stats.frames = [];
+    resetFrames(stats);
     window.__traceTimelineStats = stats;
     geo = layout = undefined;
     hover = undefined;
@@ -242,20 +219,16 @@ export function createTraceTimeline(t: TraceRun, ctx: TraceViewContext): { mount
     mount(r) {
       root = r;
       build();
-      resize = new ResizeObserver(() => fit());
-      resize.observe(r);
-      // VS Code swaps the theme's variables and the body class together.
-      themeWatch = new MutationObserver(() => {
+      unwatch = watchHost(r, fit, () => {
         if (root) colors = resolvePaintColors(root);
         requestDraw();
       });
-      themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class'] });
     },
     unmount() {
       if (frame) cancelAnimationFrame(frame);
       frame = 0;
-      resize?.disconnect();
-      themeWatch?.disconnect();
+      unwatch?.();
+      unwatch = undefined;
       hideTooltip();
       root = canvas = rangeText = undefined;
       zoomer = undefined;
