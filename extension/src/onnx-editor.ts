@@ -3,8 +3,8 @@ import { HostEvents } from '../../engine/src/protocol/webview';
 import { toErrorValue } from '../../engine/src/util/errors';
 import { EngineClient, EngineError } from './engine-client';
 import { formFromSettings } from './settings';
-import { webviewOptions, workbenchHtml } from './webview-html';
-import { SessionDeps, WorkbenchSession } from './workbench-session';
+import { openEditorSession } from './editor-session';
+import type { SessionDeps } from './workbench-session';
 
 export const ONNX_EDITOR_VIEW_TYPE = 'transformerWorkbench.onnxModel';
 
@@ -24,11 +24,8 @@ export class OnnxEditorProvider implements vscode.CustomReadonlyEditorProvider {
   }
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = workbenchHtml(panel.webview, this.extensionUri, document.uri.path.split('/').pop() ?? 'model');
     const file = document.uri.fsPath;
-    const session = new WorkbenchSession(panel.webview, 'editor', formFromSettings(file), this.deps, () => this.describe(file));
-    panel.onDidDispose(() => session.dispose());
+    openEditorSession(panel, this.extensionUri, file, 'editor', formFromSettings(file), this.deps, () => this.describe(file));
   }
 
   private async describe(file: string): Promise<Pick<HostEvents['session/init'], 'summary' | 'error'>> {

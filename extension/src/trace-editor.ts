@@ -8,8 +8,8 @@ import { toErrorValue } from '../../engine/src/util/errors';
 import { formatBytes } from '../../engine/src/util/format';
 import { EngineClient, EngineError } from './engine-client';
 import { formFromSettings } from './settings';
-import { webviewOptions, workbenchHtml } from './webview-html';
-import { SessionDeps, WorkbenchSession } from './workbench-session';
+import { openEditorSession } from './editor-session';
+import type { SessionDeps } from './workbench-session';
 
 export const TRACE_EDITOR_VIEW_TYPE = 'transformerWorkbench.trace';
 
@@ -53,11 +53,9 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider 
   }
 
   resolveCustomEditor(document: vscode.CustomDocument, panel: vscode.WebviewPanel): void {
-    panel.webview.options = webviewOptions(this.extensionUri);
-    panel.webview.html = workbenchHtml(panel.webview, this.extensionUri, path.basename(document.uri.fsPath));
+    // Imported once; the session asks again when the workspace becomes trusted.
     const imported = this.load(document.uri.fsPath);
-    const session = new WorkbenchSession(panel.webview, 'trace', formFromSettings('builtin:tiny-gpt'), this.deps, () => imported);
-    panel.onDidDispose(() => session.dispose());
+    openEditorSession(panel, this.extensionUri, document.uri.fsPath, 'trace', formFromSettings('builtin:tiny-gpt'), this.deps, () => imported);
   }
 
   private async load(file: string): Promise<Pick<HostEvents['session/init'], 'traces' | 'error'>> {
