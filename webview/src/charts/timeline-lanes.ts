@@ -22,37 +22,52 @@ export interface Lane {
   durationUs: number;
 }
 
+/** Indices `0 … n−1` grouped by `groupOf(i)` (a group in `[0, groups)`; a negative one leaves `i` out), each group in index order. */
+export function groupIndices(n: number, groups: number, groupOf: (i: number) => number): Int32Array[] {
+  const counts = new Int32Array(groups);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf(i);
+    if (g >= 0) counts[g]++;
+  }
+  const members = Array.from(counts, (c) => new Int32Array(c));
+  const fill = new Int32Array(groups);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf(i);
+    if (g >= 0) members[g][fill[g]++] = i;
+  }
+  return members;
+}
+
+/**
+ * The lane of events `idx` (already sorted by start) from the columns: starts, ends, their running
+ * maximum and each event's colour key; `durationUs` is at least `floorUs`.
+ */
+export function laneOf(run: number, idx: Int32Array, startUs: ArrayLike<number>, durUs: ArrayLike<number>, key: ArrayLike<number>, floorUs: number): Lane {
+  const len = idx.length;
+  const starts = new Float64Array(len);
+  const ends = new Float64Array(len);
+  const maxEnd = new Float64Array(len);
+  const op = new Int32Array(len);
+  let running = -Infinity;
+  for (let j = 0; j < len; j++) {
+    const i = idx[j];
+    starts[j] = startUs[i];
+    ends[j] = startUs[i] + Math.max(0, durUs[i]);
+    running = Math.max(running, ends[j]);
+    maxEnd[j] = running;
+    op[j] = key[i];
+  }
+  return { run, starts, ends, maxEnd, op, traceIndex: idx, durationUs: Math.max(floorUs, len ? maxEnd[len - 1] : 0) };
+}
+
 /** Splits the trace columns into per-run lanes sorted by start time. */
 export function buildLanes(trace: KernelTrace): Lane[] {
   const n = trace.op.length;
   let laneCount = trace.runUs.length;
   for (let i = 0; i < n; i++) if (trace.run[i] + 1 > laneCount) laneCount = trace.run[i] + 1;
-  const counts = new Int32Array(laneCount);
-  for (let i = 0; i < n; i++) counts[trace.run[i]]++;
-  const members = Array.from(counts, (c) => new Int32Array(c));
-  const fill = new Int32Array(laneCount);
-  for (let i = 0; i < n; i++) {
-    const r = trace.run[i];
-    members[r][fill[r]++] = i;
-  }
-  return members.map((idx, run) => {
+  return groupIndices(n, laneCount, (i) => trace.run[i]).map((idx, run) => {
     if (!isSortedBy(idx, trace.startUs)) idx.sort((a, b) => trace.startUs[a] - trace.startUs[b]);
-    const len = idx.length;
-    const starts = new Float64Array(len);
-    const ends = new Float64Array(len);
-    const maxEnd = new Float64Array(len);
-    const op = new Int32Array(len);
-    let running = -Infinity;
-    for (let j = 0; j < len; j++) {
-      const i = idx[j];
-      starts[j] = trace.startUs[i];
-      ends[j] = trace.startUs[i] + Math.max(0, trace.durUs[i]);
-      running = Math.max(running, ends[j]);
-      maxEnd[j] = running;
-      op[j] = trace.op[i];
-    }
-    const durationUs = Math.max(trace.runUs[run] ?? 0, len ? maxEnd[len - 1] : 0);
-    return { run, starts, ends, maxEnd, op, traceIndex: idx, durationUs };
+    return laneOf(run, idx, trace.startUs, trace.durUs, trace.op, trace.runUs[run] ?? 0);
   });
 }
 

@@ -6,7 +6,7 @@
  */
 import type { TraceTimeline } from '../../../engine/src/schema/trace';
 import { assignOpTypeColors, PALETTE_SLOTS } from './palette';
-import type { Lane } from './timeline-lanes';
+import { groupIndices, laneOf, type Lane } from './timeline-lanes';
 
 /** One row: the events of one lane at one depth. `run` is the row's index, `op` the event's name index. */
 export interface TraceRow extends Lane {
@@ -43,16 +43,7 @@ export function buildTraceRows(t: TraceTimeline, spanUs = 0): TraceRows {
     laneRows.push({ first: rowCount, count: depths[l] });
     rowCount += depths[l];
   }
-  const rowOf = (i: number) => laneRows[t.lane[i]].first + Math.max(0, t.depth[i]);
-  const counts = new Int32Array(rowCount);
-  for (let i = 0; i < n; i++) if (t.lane[i] >= 0 && t.lane[i] < laneCount) counts[rowOf(i)]++;
-  const members = Array.from(counts, (c) => new Int32Array(c));
-  const fill = new Int32Array(rowCount);
-  for (let i = 0; i < n; i++) {
-    if (t.lane[i] < 0 || t.lane[i] >= laneCount) continue;
-    const r = rowOf(i);
-    members[r][fill[r]++] = i;
-  }
+  const members = groupIndices(n, rowCount, (i) => (t.lane[i] >= 0 && t.lane[i] < laneCount ? laneRows[t.lane[i]].first + Math.max(0, t.depth[i]) : -1));
   let durationUs = Math.max(1, spanUs);
   let events = 0;
   const rows: TraceRow[] = [];
@@ -60,24 +51,10 @@ export function buildTraceRows(t: TraceTimeline, spanUs = 0): TraceRows {
     for (let depth = 0; depth < depths[lane]; depth++) {
       const idx = members[laneRows[lane].first + depth];
       idx.sort((a, b) => t.startUs[a] - t.startUs[b] || t.durUs[b] - t.durUs[a] || a - b);
-      const len = idx.length;
-      const starts = new Float64Array(len);
-      const ends = new Float64Array(len);
-      const maxEnd = new Float64Array(len);
-      const op = new Int32Array(len);
-      let running = -Infinity;
-      for (let j = 0; j < len; j++) {
-        const i = idx[j];
-        starts[j] = t.startUs[i];
-        ends[j] = t.startUs[i] + Math.max(0, t.durUs[i]);
-        running = Math.max(running, ends[j]);
-        maxEnd[j] = running;
-        op[j] = t.name[i];
-      }
-      const end = len ? maxEnd[len - 1] : 0;
-      if (end > durationUs) durationUs = end;
-      events += len;
-      rows.push({ run: rows.length, lane, depth, starts, ends, maxEnd, op, traceIndex: idx, durationUs: end });
+      const row = laneOf(rows.length, idx, t.startUs, t.durUs, t.name, 0);
+      if (row.durationUs > durationUs) durationUs = row.durationUs;
+      events += idx.length;
+      rows.push({ ...row, lane, depth });
     }
   }
   return { rows, laneRows, durationUs, events };
