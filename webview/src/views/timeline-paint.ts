@@ -55,6 +55,33 @@ export function laneTop(l: TimelineLayout, lane: number): number {
   return l.top + lane * l.laneHeight;
 }
 
+/** Where marks go: the plot's left edge, the top of each mark's row, the marks' height, and what is taken off each width. */
+export interface MarkBoxes {
+  left: number;
+  rowTop: (row: number) => number;
+  height: number;
+  trim: number;
+}
+
+/** Fills the marks, one path and one fill per colour slot (a few fills per frame however many marks). */
+export function fillMarks(ctx: CanvasRenderingContext2D, marks: TimelineMarks, colors: PaintColors, box: MarkBoxes): void {
+  const { x: mx, w: mw, lane: ml, colorKey: mc, length } = marks;
+  for (let slot = -1; slot < PALETTE_SLOTS; slot++) {
+    ctx.beginPath();
+    let any = false;
+    for (let i = 0; i < length; i++) {
+      if (mc[i] !== slot) continue;
+      ctx.rect(box.left + mx[i], box.rowTop(ml[i]), Math.max(1, mw[i] - box.trim), box.height);
+      any = true;
+    }
+    if (!any) continue;
+    ctx.fillStyle = slot === OTHER_SLOT ? colors.other : colors.slots[slot];
+    ctx.globalAlpha = swatch(slot).alpha;
+    ctx.fill();
+  }
+  ctx.globalAlpha = 1;
+}
+
 /** Draws a frame; `x` maps microseconds to CSS pixels; `hover` outlines one mark-sized box. */
 export function paintTimeline(ctx: CanvasRenderingContext2D, l: TimelineLayout, x: ScaleLinear<number, number>, marks: TimelineMarks, colors: PaintColors, hover?: { lane: number; x0: number; x1: number }): void {
   ctx.clearRect(0, 0, l.width, l.height);
@@ -78,23 +105,8 @@ export function paintTimeline(ctx: CanvasRenderingContext2D, l: TimelineLayout, 
     ctx.fillText(formatUs(t), px, l.top / 2 - 1);
   }
   ctx.stroke();
-  // Marks, one path and one fill per colour slot.
   const pad = l.laneHeight > 14 ? 2 : 1;
-  const { x: mx, w: mw, lane: ml, colorKey: mc, length } = marks;
-  for (let slot = -1; slot < PALETTE_SLOTS; slot++) {
-    ctx.beginPath();
-    let any = false;
-    for (let i = 0; i < length; i++) {
-      if (mc[i] !== slot) continue;
-      ctx.rect(l.left + mx[i], laneTop(l, ml[i]) + pad, Math.max(1, mw[i]), l.laneHeight - 2 * pad);
-      any = true;
-    }
-    if (!any) continue;
-    ctx.fillStyle = slot === OTHER_SLOT ? colors.other : colors.slots[slot];
-    ctx.globalAlpha = swatch(slot).alpha;
-    ctx.fill();
-  }
-  ctx.globalAlpha = 1;
+  fillMarks(ctx, marks, colors, { left: l.left, rowTop: (lane) => laneTop(l, lane) + pad, height: l.laneHeight - 2 * pad, trim: 0 });
   if (hover) {
     ctx.strokeStyle = colors.highlight;
     ctx.lineWidth = 2;

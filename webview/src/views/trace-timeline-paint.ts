@@ -5,10 +5,9 @@
  */
 import type { ScaleLinear } from 'd3';
 import { formatUs } from '../../../engine/src/util/format';
-import { OTHER_SLOT, PALETTE_SLOTS, swatch } from '../charts/palette';
 import type { RowLayout, StepMark, TraceRow } from '../charts/trace-timeline-rows';
 import type { TimelineMarks } from '../charts/timeline-marks';
-import type { PaintColors } from './timeline-paint';
+import { fillMarks, type PaintColors } from './timeline-paint';
 
 /** Geometry of the canvas, CSS pixels. */
 export interface TraceFrameGeometry {
@@ -88,24 +87,9 @@ export function paintTraceTimeline(ctx: CanvasRenderingContext2D, x: ScaleLinear
       ctx.fillText(label, g.left + s.x + 3, g.stepTop + g.stepHeight / 2);
     }
   }
-  // Marks, one path and one fill per colour slot.
   const pad = rows.rowHeight > 12 ? 1 : 0;
-  const h = rows.rowHeight - 2 * pad;
-  const { x: mx, w: mw, lane: mr, colorKey: mc, length } = marks;
-  for (let slot = -1; slot < PALETTE_SLOTS; slot++) {
-    ctx.beginPath();
-    let any = false;
-    for (let i = 0; i < length; i++) {
-      if (mc[i] !== slot) continue;
-      ctx.rect(g.left + mx[i], rows.rowTop[mr[i]] + pad, Math.max(1, mw[i] - 0.5), h);
-      any = true;
-    }
-    if (!any) continue;
-    ctx.fillStyle = slot === OTHER_SLOT ? colors.other : colors.slots[slot];
-    ctx.globalAlpha = swatch(slot).alpha;
-    ctx.fill();
-  }
-  ctx.globalAlpha = 1;
+  fillMarks(ctx, marks, colors, { left: g.left, rowTop: (row) => rows.rowTop[row] + pad, height: rows.rowHeight - 2 * pad, trim: 0.5 });
+  const { x: mx, w: mw, lane: mr, length } = marks;
   // Names inside marks that have room for them, where one event fills the mark: a merged mark of
   // many short events has no one name.
   if (rows.rowHeight >= 12) {
