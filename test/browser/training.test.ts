@@ -2,7 +2,8 @@
  * The Training and Variants views in the real bundle under the real CSP: a training run's headline,
  * curves, breakdowns, memory and mixed-precision panel; the variants table and sweep plots; a live
  * job drawn from `training/progress` and replaced by its run; bad messages rejected; empty states;
- * and the offline report of a training run.
+ * the offline report of a training run; and issue #9's variants (mixer's fixed length, learned
+ * spans per head, more series than colours) in both views.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,8 @@ import { assertClean, count, initParams, launchBrowser, loadFixture, openTab, op
 const fixture = <T>(name: string) => JSON.parse(readFileSync(path.join(REPO_ROOT, 'test/fixtures', name), 'utf8')) as T;
 const run = fixture<TrainingRun>('tiny-bert.training.json');
 const variants = fixture<VariantsReport>('tiny-bert.variants.json');
+/** A real `twb sweep` of tiny-gpt over every attention variant (see the test that reads it). */
+const gptVariants = fixture<VariantsReport>('tiny-gpt.variants.json');
 
 let browser: Browser;
 before(async () => {
@@ -233,6 +236,61 @@ describe('variants view', () => {
       await assertClean(report);
     } finally {
       await report.close();
+    }
+  });
+
+  test('the new attention variants: mixer\'s fixed-length note, the spans adaptive span learned per head, eight series told apart', async () => {
+    const wb = await openWorkbench(browser);
+    try {
+      await wb.event('session/init', initParams([], { variants: [gptVariants], view: 'variants' }));
+      await wb.page.locator(`.twb-variants[data-report="${gptVariants.id}"]`).waitFor();
+      const labels = gptVariants.variants.map((v) => v.label);
+      assert.deepEqual(await wb.page.locator('.twb-variants-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-variant'))), labels);
+      for (const a of ['mixer', 'dynamic-conv:', 'adaptive-span:']) assert.ok(labels.some((l) => l.startsWith(a)), `the fixture has ${a}`);
+      const row = (label: string) => wb.page.locator(`.twb-variants-table tr[data-variant="${label}"]`);
+      assert.match(await row('mixer').locator('.twb-variant-note').innerText(), new RegExp(`^fixed length: mixes ${gptVariants.spec.maxSeq} positions`));
+      assert.ok(gptVariants.warnings.some((w) => /^mixer: .*fixed number of positions/.test(w)), 'the sweep warned of it');
+      assert.match(await wb.page.locator('.twb-warnings').innerText(), /mixer: token mixing has .* fixed number of positions/);
+      const conv = gptVariants.variants.find((v) => v.label.startsWith('dynamic-conv:'))!;
+      assert.match(await row(conv.label).locator('td[data-col="growthMemory"]').innerText(), /≈linear$/, `measured memory growth ${conv.growth.memory}`);
+
+      const span = gptVariants.variants.find((v) => v.spans)!;
+      assert.match(await row(span.label).locator('.twb-variant-note').innerText(), /spans learned per head: below/);
+      const block = wb.page.locator(`.twb-variant-spans-block[data-variant="${span.label}"]`);
+      assert.match(await block.locator('.twb-spans-summary').innerText(), new RegExp(`^LEARNED ${span.spans!.layers.length * gptVariants.spec.heads} heads span .* of at most ${span.spans!.maxSpan}, fading out over ${span.spans!.ramp} more, in ${gptVariants.config.trainSteps} training steps of sort\\.$`));
+      assert.equal(await block.locator('.twb-spans-table tbody tr').count(), span.spans!.layers.length, 'one row per layer');
+      const cells = await block.locator('.twb-span-cell').evaluateAll((tds) => tds.map((td) => ({ span: Number(td.getAttribute('data-span')), text: td.textContent, fill: (td.querySelector('.twb-span-fill') as HTMLElement).getBoundingClientRect().width, track: (td.querySelector('.twb-span-track') as HTMLElement).getBoundingClientRect().width })));
+      assert.deepEqual(cells.map((c) => c.span), span.spans!.layers.flatMap((l) => l.heads), 'every head, in order');
+      for (const c of cells) assert.ok(Math.abs(c.fill / c.track - c.span / span.spans!.maxSpan) < 0.05, `bar on the scale of the largest span: ${JSON.stringify(c)}`);
+      assert.match(await block.locator('.twb-span-cell').first().getAttribute('title') ?? '', /learned span [\d.]+ of at most/);
+
+      // Eight series, six colours: the seventh and eighth come back dashed, with hollow swatches.
+      assert.equal(labels.length, 8);
+      const line = (i: number) => wb.page.locator(`svg.twb-sweep-time .twb-sweep-series[data-series="${labels[i]}"] .twb-sweep-line`).evaluate((el) => getComputedStyle(el).strokeDasharray);
+      assert.equal(await line(0), 'none');
+      assert.notEqual(await line(6), 'none', 'the seventh series is dashed');
+      const swatch = (i: number) => wb.page.locator(`.twb-sweep-legend >> nth=0 >> [data-series="${labels[i]}"] .twb-swatch`).evaluate((el) => getComputedStyle(el).backgroundColor);
+      assert.equal(await swatch(6), 'rgba(0, 0, 0, 0)', 'hollow swatch');
+      assert.notEqual(await swatch(0), 'rgba(0, 0, 0, 0)');
+      await wb.screenshot('variants-new');
+
+      // The training view shows a run's learned spans the same way.
+      const trained = { ...run, id: 'span-run', spec: { ...run.spec, attention: { kind: 'adaptive-span' as const, maxSpan: span.spans!.maxSpan, ramp: span.spans!.ramp } }, variant: { attention: span.label, shareLayers: 'none' }, spans: span.spans };
+      const mixerRun = { ...run, id: 'mixer-run', spec: { ...run.spec, attention: { kind: 'mixer' as const } }, variant: { attention: 'mixer', shareLayers: 'none' } };
+      await wb.event('training/added', { run: mixerRun });
+      await openTab(wb, 'training');
+      await wb.page.locator('.twb-training-run[data-run="mixer-run"]').waitFor();
+      assert.match(await wb.page.locator('.twb-stat-variant').innerText(), new RegExp(`mixer[^]*fixed length: mixes ${run.spec.maxSeq} positions`));
+      assert.equal(await count(wb, '.twb-spans'), 0, 'no spans for a mixer');
+      await wb.event('training/added', { run: trained });
+      await wb.page.locator('.twb-training-run[data-run="span-run"]').waitFor();
+      assert.match(await wb.page.locator('.twb-spans-summary').innerText(), new RegExp(`^LEARNED .* at the end of ${run.loss.length} training steps\\.$`));
+      assert.equal(await count(wb, '.twb-training-run .twb-span-cell'), cells.length);
+      assert.doesNotMatch(await wb.page.locator('.twb-stat-variant').innerText(), /fixed length/);
+      await wb.screenshot('training-spans');
+      await assertClean(wb);
+    } finally {
+      await wb.close();
     }
   });
 });

@@ -190,7 +190,7 @@ test('attention variant: Linformer for a long encoder sequence with its fixed-le
   };
   const decoder = gpt();
   scores(decoder);
-  assert.match(outcome(inference(decoder), 'attention-variant').quiet!, /Linformer cannot be causal/);
+  assert.match(outcome(inference(decoder), 'attention-variant').quiet!, /Linformer cannot be causal\. Dynamic convolution .* not estimated here: .*twb profile builtin:tiny-gpt --attention dynamic-conv:7/);
   const encoder = gpt();
   scores(encoder);
   encoder.model.source = 'builtin:tiny-bert';
@@ -210,6 +210,21 @@ test('attention variant: Linformer for a long encoder sequence with its fixed-le
   assert.deepEqual(t.change, { kind: 'config', patch: { attention: 'window:128' } });
   assert.ok(t.estimate.speedup! > 1.1);
   assert.match(t.command, /^twb train builtin:tiny-bert --task count-compare --steps 200 --batch 8 --seq 1024 --attention window:128$/);
+});
+
+test('a mixer run: the advice warns that the model mixes a fixed number of positions', () => {
+  const mixer = gpt();
+  mixer.config.attention = 'mixer';
+  const r = adviseRun(inference(mixer), null, env());
+  assert.equal(r.warnings.filter((w) => /--attention mixer, which mixes a fixed number of positions \(maxSeq 128\).* at seq 128/.test(w)).length, 1, r.warnings.join('\n'));
+  assert.match(r.quiet.find((q) => q.rule === 'attention/attention-variant')!.why, /already uses mixer/);
+  validateSuggestionsReport(JSON.parse(JSON.stringify(r)));
+  assert.ok(!adviseRun(inference(gpt()), null, env()).warnings.some((w) => /mixer/.test(w)), 'dense: no such warning');
+  const train = fixture<TrainingRun>('tiny-bert.training.json');
+  train.spec = { ...train.spec, attention: { kind: 'mixer' } };
+  train.variant.attention = 'mixer';
+  const t = adviseRun({ kind: 'training', run: train }, null, env());
+  assert.ok(t.warnings.some((w) => /mixes a fixed number of positions \(maxSeq 128\): its token-mixing weights are 128 × 128 per layer/.test(w)), t.warnings.join('\n'));
 });
 
 test('share-layers saves memory, not time; quiet for model files and shared runs', () => {

@@ -2,7 +2,8 @@
  * The tfjs model and the ONNX export compute the same logits for every attention variant, with
  * and without cross-layer sharing: tfjs (wasm) forward against ORT on buildTransformer with the
  * tfjs model's weights. Window and BigBird run by blocks in tfjs and as masked dense attention in
- * ONNX, so this is also a check of the two implementations against each other.
+ * ONNX, so this is also a check of the two implementations against each other; so are the token
+ * mixing (Mixer), dynamic convolution and adaptive span, written independently for each runtime.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,7 +79,10 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
  */
 function sharpWeights(spec: TransformerSpec, seed: number): Map<string, Float32Array> {
   const w = initialWeights(spec, seed);
-  for (const [name, values] of w) if (/attn\/[qk]_proj\/weight$|^head\/(pooler|classifier)\/weight$/.test(name)) w.set(name, values.map((v) => v * 25));
+  // The new variants' own weights likewise: token mixing and predicted kernels far from uniform,
+  // and adaptive spans spread over the ramp rather than all at the largest span.
+  for (const [name, values] of w) if (/attn\/([qk]_proj|token_up|token_down|dynconv_kernel)\/weight$|^head\/(pooler|classifier)\/weight$/.test(name)) w.set(name, values.map((v) => v * 25));
+  for (const [name, values] of w) if (name.endsWith('attn/span')) w.set(name, values.map((_, h) => [0.15, 0.4, 0.7, 0.95][h % 4]));
   return w;
 }
 
@@ -92,6 +96,14 @@ const CASES: Array<{ attention: string; kind: 'encoder' | 'decoder'; seq: number
   { attention: 'dense', kind: 'decoder', seq: 32 },
   { attention: 'bigbird:2,2,2', kind: 'decoder', seq: 32 },
   { attention: 'linformer:8', kind: 'encoder', seq: 20 },
+  { attention: 'mixer', kind: 'encoder', seq: 20 },
+  { attention: 'mixer', kind: 'decoder', seq: 20 },
+  { attention: 'mixer', kind: 'decoder', seq: 32 },
+  { attention: 'dynamic-conv:3', kind: 'encoder', seq: 20 },
+  { attention: 'dynamic-conv:4', kind: 'encoder', seq: 20 },
+  { attention: 'dynamic-conv:5', kind: 'decoder', seq: 20 },
+  { attention: 'adaptive-span:8', kind: 'encoder', seq: 20 },
+  { attention: 'adaptive-span:12,3', kind: 'decoder', seq: 20 },
 ];
 
 test('tfjs (wasm) and ORT agree on the logits of every variant, shared or not (≤ 1e-4)', async (t) => {

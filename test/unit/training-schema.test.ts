@@ -110,7 +110,7 @@ test('training runs: a well-formed run passes; a broken one is rejected naming t
     ['ops.1.phase', 'sideways', /training\.ops\[1\]\.phase: expected one of: forward, backward, optimizer, got "sideways"$/],
     ['memory.peakBytes', '4 MiB', /training\.memory\.peakBytes: expected a number, got string$/],
     ['mixedPrecision.estimates.0.estimate', false, /training\.mixedPrecision\.estimates\[0\]\.estimate: expected true, got false$/],
-    ['spec.attention', { kind: 'sparse' }, /training\.spec\.attention\.kind: expected one of: dense, window, bigbird, linformer, got "sparse"$/],
+    ['spec.attention', { kind: 'sparse' }, /training\.spec\.attention\.kind: expected one of: dense, window, bigbird, linformer, mixer, dynamic-conv, adaptive-span, got "sparse"$/],
     ['config.task', 'translate', /training\.config\.task: expected one of: count-compare, sort, char-lm/],
     ['variant', REMOVE, /training\.variant: expected an object, got undefined$/],
     ['loss.1', { step: 2 }, /training\.loss\[1\]\.value: expected a number, got undefined$/],

@@ -256,3 +256,64 @@ test('attention FLOPs: dense grows as S², window, BigBird and Linformer as S', 
   assert.equal(f.trainingStep, 3 * f.forward);
   assert.deepEqual(f.perLayer, Array(4).fill(f.perLayer[0]));
 });
+
+test('issue #9 spellings: mixer, dynamic-conv:K, adaptive-span:MAX[,RAMP] round-trip; the default ramp is MAX/8, at least 1', () => {
+  for (const text of ['mixer', 'dynamic-conv:3', 'dynamic-conv:31', 'adaptive-span:16', 'adaptive-span:16,4', 'adaptive-span:3']) assert.equal(formatAttention(parseAttention(text)), text);
+  assert.deepEqual(parseAttention('mixer'), { kind: 'mixer' });
+  assert.deepEqual(parseAttention('dynamic-conv:7'), { kind: 'dynamic-conv', kernel: 7 });
+  assert.deepEqual(parseAttention('adaptive-span:16'), { kind: 'adaptive-span', maxSpan: 16, ramp: 2 });
+  assert.deepEqual(parseAttention('adaptive-span:3'), { kind: 'adaptive-span', maxSpan: 3, ramp: 1 });
+  assert.deepEqual(parseAttention('adaptive-span:16,5'), { kind: 'adaptive-span', maxSpan: 16, ramp: 5 });
+  // A ramp equal to the default prints in the short form, so one variant has one spelling.
+  assert.equal(formatAttention(parseAttention('adaptive-span:16,2')), 'adaptive-span:16');
+});
+
+test('issue #9 bad spellings and misfits fail naming the syntax or the limit', () => {
+  assert.throws(() => parseAttention('sparse:3'), usage(/mixer\|dynamic-conv:K\|adaptive-span:MAX\[,RAMP\]/));
+  assert.throws(() => parseAttention('mixer:4'), usage(/"mixer:4" is not one of/));
+  assert.throws(() => parseAttention('dynamic-conv'), usage(/is not one of .*dynamic-conv:K/));
+  assert.throws(() => parseAttention('dynamic-conv:0'), usage(/dynamic-conv:K must be a positive integer, got "0"/));
+  assert.throws(() => parseAttention('adaptive-span:8,0'), usage(/ramp must be a positive integer, got "0"/));
+  assert.throws(() => parseAttention('adaptive-span:8,2,1'), usage(/takes MAX or MAX,RAMP/));
+  assert.throws(() => parseAttention('adaptive-span:x'), usage(/largest span MAX must be a positive integer, got "x"/));
+  const spec = (attention: string, kind: 'encoder' | 'decoder' = 'encoder'): TransformerSpec => ({ ...SMALL, kind, attention: parseAttention(attention) });
+  assert.throws(() => validateAttention(spec('dynamic-conv:33', 'decoder')), usage(/kernel \(33 taps\) is longer than the model's maxSeq \(32\)/));
+  assert.throws(() => validateAttention(spec('adaptive-span:33')), usage(/largest span \(33\) is longer than the model's maxSeq \(32\)/));
+  assert.throws(() => buildTransformer(spec('dynamic-conv:40')), usage(/kernel \(40 taps\)/));
+  for (const ok of ['mixer', 'dynamic-conv:32', 'adaptive-span:32,8']) for (const kind of ['encoder', 'decoder'] as const) validateAttention(spec(ok, kind));
+});
+
+test('transformerFlops agrees with the FLOP counter on the ONNX model ORT runs (mixer, dynamic-conv, adaptive span)', async () => {
+  for (const attention of ['mixer', 'dynamic-conv:5', 'adaptive-span:8']) {
+    for (const kind of ['encoder', 'decoder'] as const) {
+      const spec: TransformerSpec = { ...SMALL, layers: 2, kind, attention: parseAttention(attention) };
+      const [batch, seq] = [2, 24];
+      const counted = await ortFlops(buildTransformer(spec), batch, seq);
+      assert.equal(transformerFlops(spec, batch, seq).forward, counted, `${kind} ${attention}`);
+    }
+  }
+});
+
+test('issue #9 FLOPs: hand-computed for a small decoder; dynamic-conv linear in S, mixer quadratic, adaptive span dense', () => {
+  // 2 layers, hidden 8, 2 heads, ffn 16, vocab 10; batch 1, 4 tokens. Per layer: FFN 2·2·4·8·16 = 2048;
+  // head 2·4·8·10 = 640. Mixer: 2 token products 2·(8 channels)·4·4 = 256 each, no projections.
+  // Dynamic-conv K=3: v + out 2·2·4·8·8 = 1024, kernel 2·4·8·(2·3) = 384, taps 2·4·3·8 = 192.
+  // Adaptive span: dense, projections 4·2·4·64 = 2048, scores + context 2·2·4·4·8 = 512.
+  const tiny: TransformerSpec = { layers: 2, hidden: 8, heads: 2, ffn: 16, vocab: 10, maxSeq: 8, kind: 'decoder' };
+  const at = (attention: string) => transformerFlops({ ...tiny, attention: parseAttention(attention) }, 1, 4);
+  const pick = (f: ReturnType<typeof at>) => [f.attention, f.projections, f.ffn, f.head, f.forward];
+  assert.deepEqual(pick(at('mixer')), [1024, 0, 4096, 640, 5760]);
+  assert.deepEqual(pick(at('dynamic-conv:3')), [384, 2816, 4096, 640, 7936]);
+  assert.deepEqual(pick(at('adaptive-span:4')), [1024, 4096, 4096, 640, 9856]);
+  assert.deepEqual(at('dynamic-conv:3').perLayer, [192 + 1408 + 2048, 192 + 1408 + 2048]);
+
+  const long: TransformerSpec = { ...presetSpec('builtin:tiny-gpt'), maxSeq: 1024 };
+  const f = (attention: string, seq: number) => transformerFlops({ ...long, attention: parseAttention(attention) }, 2, seq);
+  for (const seq of [64, 256, 512]) {
+    assert.equal(f('dynamic-conv:7', 2 * seq).attention, 2 * f('dynamic-conv:7', seq).attention, `dynamic-conv attention linear at ${seq}`);
+    assert.equal(f('dynamic-conv:7', 2 * seq).forward, 2 * f('dynamic-conv:7', seq).forward, 'and so is the whole forward pass');
+    assert.equal(f('mixer', 2 * seq).attention, 4 * f('mixer', seq).attention, `mixer quadratic at ${seq}`);
+    assert.equal(f('adaptive-span:64', seq).forward, f('dense', seq).forward, 'adaptive span costs dense');
+  }
+  assert.equal(f('mixer', 128).projections, 0);
+});

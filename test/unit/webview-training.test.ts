@@ -12,6 +12,8 @@ import { draftOf, parseDraft } from '../../webview/src/model/form';
 import { layerRows, opTypeRows, phaseBar, sortOpTypeRows } from '../../webview/src/model/train-breakdown';
 import { accuracyVerdict, backendReason, flopLabel, trainingPickerLabel, variantLabel } from '../../webview/src/model/train-label';
 import { bestPerColumn, growthReading, sweepSeries } from '../../webview/src/model/variant-table';
+import { formatSpan, spanRows, spanSummary, variantNote } from '../../webview/src/model/learned-spans';
+import { seriesClass } from '../../webview/src/views/variants-plot';
 import { advanceLive, initialState, reduceHostEvent, viewsFor, viewsOf } from '../../webview/src/state';
 
 const fixture = <T>(name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures', name), 'utf8')) as T;
@@ -241,9 +243,59 @@ test('form: attention and layer sharing only for built-in models, in the CLI spe
   assert.ok('form' in plain && !('attention' in plain.form), 'empty fields are left out (dense, no sharing)');
   const bad = parseDraft({ ...draft, attention: 'window', shareLayers: 'some' });
   assert.ok('errors' in bad);
-  assert.match(bad.errors.attention ?? '', /dense, window:W, bigbird:W,G,R or linformer:K; got "window"/);
+  assert.match(bad.errors.attention ?? '', /dense, window:W, bigbird:W,G,R, linformer:K, mixer, dynamic-conv:K or adaptive-span:MAX\[,RAMP\]; got "window"/);
   assert.match(bad.errors.shareLayers ?? '', /none, all or a group size N/);
   const onnx = parseDraft({ ...draft, model: 'model.onnx', attention: 'window:8' });
   assert.ok('errors' in onnx);
   assert.match(onnx.errors.attention ?? '', /built-in models \(builtin:NAME\) only/);
+});
+
+test('new variants: the form takes their spelling, the CLI\'s; the validators accept their kinds and learned spans', () => {
+  const form = { model: 'builtin:tiny-gpt', executionProvider: 'cpu', threads: 0, optLevel: 'all' as const, batch: 1, seq: 128, past: 0, warmup: 5, runs: 30, profiledRuns: 10 };
+  const draft = draftOf(form);
+  for (const attention of ['mixer', 'dynamic-conv:31', 'adaptive-span:64', 'adaptive-span:64,8']) {
+    const ok = parseDraft({ ...draft, attention });
+    assert.ok('form' in ok && ok.form.attention === attention, attention);
+  }
+  for (const attention of ['mixer:4', 'dynamic-conv', 'adaptive-span', 'adaptive-span:64,8,2']) {
+    const bad = parseDraft({ ...draft, attention });
+    assert.ok('errors' in bad, attention);
+    assert.match(bad.errors.attention ?? '', /linformer:K, mixer, dynamic-conv:K or adaptive-span:MAX\[,RAMP\]; got/);
+  }
+
+  const spans = { maxSpan: 16, ramp: 2, layers: [{ layer: 0, heads: [3.5, 16] }, { layer: 2, heads: [0, 9] }] };
+  const adaptive = { ...run, spec: { ...run.spec, attention: { kind: 'adaptive-span' as const, maxSpan: 16, ramp: 2 } }, variant: { attention: 'adaptive-span:16', shareLayers: 'none' }, spans };
+  validateTrainingRun(JSON.parse(JSON.stringify(adaptive)));
+  for (const attention of [{ kind: 'mixer' }, { kind: 'dynamic-conv', kernel: 31 }]) validateTrainingRun({ ...run, spec: { ...run.spec, attention } });
+  assert.throws(() => validateTrainingRun({ ...run, spec: { ...run.spec, attention: { kind: 'dynamic-conv' } } }), /training\.spec\.attention\.kernel/);
+  assert.throws(() => validateTrainingRun({ ...run, spec: { ...run.spec, attention: { kind: 'conv' } } }), /expected one of: dense, window, bigbird, linformer, mixer, dynamic-conv, adaptive-span, got "conv"/);
+  assert.throws(() => validateTrainingRun({ ...adaptive, spans: { ...spans, layers: [{ layer: 0, heads: ['far'] }] } }), /training\.spans\.layers\[0\]\.heads\[0\]/);
+  assert.throws(() => validateTrainingRun({ ...adaptive, spans: { maxSpan: 16, layers: [] } }), /training\.spans\.ramp/);
+  validateVariantsReport({ ...variants, variants: [{ ...variants.variants[0], spans }] });
+  assert.throws(() => validateVariantsReport({ ...variants, variants: [{ ...variants.variants[0], spans: { ...spans, maxSpan: '16' } }] }), /variants\.variants\[0\]\.spans\.maxSpan/);
+  const init = { mode: 'profiler', trusted: true, form: {}, providers: [], runs: [] };
+  assert.equal(typeof parseHostEvent('session/init', { ...init, trainings: [adaptive] }), 'object', 'the webview takes a run with spans');
+
+  // The real sweep of every attention variant the browser test renders.
+  const gpt = fixture<VariantsReport>('tiny-gpt.variants.json');
+  validateVariantsReport(gpt);
+  assert.deepEqual(gpt.variants.map((v) => v.variant.attention), ['dense', 'window:16', 'bigbird:16,1,1', 'linformer:32', 'mixer', 'dynamic-conv:7', 'adaptive-span:32', 'dense']);
+  assert.deepEqual(gpt.variants.filter((v) => v.spans).map((v) => v.label), ['adaptive-span:32']);
+  assert.ok(gpt.warnings.some((w) => /^mixer: .*fixed number of positions/.test(w)));
+  assert.match(gpt.variants[3].error ?? '', /encoders only/);
+  assert.deepEqual(spanRows(gpt.variants[6].spans!).map((r) => r.heads.length), [gpt.spec.heads, gpt.spec.heads]);
+});
+
+test('learned spans: rows by layer on the scale of the largest span, one summary sentence; mixer\'s fixed-length note; series past six colours dashed', () => {
+  const spans = { maxSpan: 16, ramp: 2, layers: [{ layer: 2, heads: [0, 9] }, { layer: 0, heads: [3.25, 16, 17] }] };
+  const rows = spanRows(spans);
+  assert.deepEqual(rows.map((r) => r.layer), [0, 2]);
+  assert.deepEqual(rows[0].heads.map((c) => [c.head, c.span, c.fraction]), [[0, 3.25, 3.25 / 16], [1, 16, 1], [2, 17, 1]], 'a span is a fraction of the largest, clamped');
+  assert.equal(formatSpan(3.25), '3.3');
+  assert.equal(formatSpan(16), '16');
+  assert.equal(spanSummary(spans), '5 heads span 0–17 positions (mean 9.1) of at most 16, fading out over 2 more');
+  assert.equal(spanSummary({ ...spans, layers: [] }), 'no spans recorded');
+  assert.match(variantNote('mixer', 256) ?? '', /^fixed length: mixes 256 positions \(weights 256 × 256 per layer\)$/);
+  for (const a of ['dense', 'dynamic-conv:31', 'adaptive-span:64']) assert.equal(variantNote(a, 256), undefined);
+  assert.deepEqual([0, 5, 6, 7, 11, 12].map(seriesClass), ['twb-series-0', 'twb-series-5', 'twb-series-0 twb-series-alt', 'twb-series-1 twb-series-alt', 'twb-series-5 twb-series-alt', 'twb-series-0']);
 });

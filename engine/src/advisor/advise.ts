@@ -10,7 +10,7 @@ import type { WorkbenchDocument } from '../schema/validate-document';
 import { describeDocument } from '../schema/validate-document';
 import { resultId } from '../util/result-id';
 import { TwbError } from '../util/errors';
-import { ATTENTION_RULES } from './rules/attention';
+import { ATTENTION_RULES, attentionWarnings } from './rules/attention';
 import { PARALLEL_RULES } from './rules/parallel';
 import { PRUNING_RULES } from './rules/pruning';
 import { QUANTIZATION_RULES } from './rules/quantization';
@@ -112,6 +112,7 @@ export function adviseRun(input: WorkbenchDocument | AdvisableDocument, calibrat
   if (calibration === null && doc.kind === 'inference') warnings.push('no kernel calibration: speed estimates that need measured kernels are left out (null)');
   if (calibration && (doc.kind === 'inference' || doc.kind === 'trace') && calibration.runId !== doc.run.id) warnings.push(`the kernel calibration was measured for run ${calibration.runId}, not ${doc.run.id}`);
   if (doc.kind === 'trace') warnings.push(...traceWarnings(doc.run));
+  warnings.push(...attentionWarnings(doc));
   const source = sourceOf(doc);
   const baseline = baselineOf(doc);
   return {

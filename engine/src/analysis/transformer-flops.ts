@@ -5,7 +5,10 @@
  * none of them counts. Attention is counted as the tfjs model computes it: window and BigBird by
  * blocks (including the masked entries inside the blocks it computes and the rows padding the last
  * block), Linformer with its two sequence projections. The ONNX export of window and BigBird runs
- * dense attention under a mask, so ORT's count there is the dense one.
+ * dense attention under a mask, so ORT's count there is the dense one. The mixer's token MLP
+ * ([B·H, S]·[S, S] twice) and dynamic-conv's convolution (K taps per position: 2·B·S·K·H) count as
+ * attention, since they replace it; adaptive span costs what dense attention does (its soft mask
+ * is element-wise). The ONNX graph computes all three with exactly these products.
  */
 import type { TransformerSpec } from '../model/spec';
 import { blockLayout, queryBlocks } from '../model/attention-masks';
@@ -13,9 +16,16 @@ import { blockLayout, queryBlocks } from '../model/attention-masks';
 export interface TransformerFlops {
   /** One forward pass, FLOPs. */
   forward: number;
-  /** Attention scores (q·kᵀ) and context (p·v) of every layer, plus Linformer's projections. */
+  /**
+   * Attention scores (q·kᵀ) and context (p·v) of every layer, plus Linformer's projections; the
+   * mixer's two token-mixing products; dynamic-conv's weighted sum over its K taps.
+   */
   attention: number;
-  /** Q, K, V and output projections of every layer. */
+  /**
+   * The attention block's dense projections of every layer: Q, K, V and output (dense, window,
+   * BigBird, Linformer, adaptive span); V, kernel prediction (hidden → heads·K) and output
+   * (dynamic-conv); none (mixer).
+   */
   projections: number;
   /** Feed-forward up and down products of every layer. */
   ffn: number;
@@ -33,7 +43,7 @@ export interface TransformerFlops {
 export function transformerFlops(spec: TransformerSpec, batch: number, seq: number): TransformerFlops {
   const h = spec.hidden;
   const tokens = batch * seq;
-  const projections = 4 * 2 * tokens * h * h;
+  const projections = projectionFlops(spec, tokens);
   const ffn = 2 * 2 * tokens * h * spec.ffn;
   const perLayer: number[] = [];
   let attention = 0;
@@ -47,11 +57,24 @@ export function transformerFlops(spec: TransformerSpec, batch: number, seq: numb
   return { forward, attention, projections: spec.layers * projections, ffn: spec.layers * ffn, head, perLayer, trainingStep: 3 * forward };
 }
 
+/** One layer's dense projections of the attention block over `tokens` = batch·seq positions. */
+function projectionFlops(spec: TransformerSpec, tokens: number): number {
+  const v = spec.attention ?? { kind: 'dense' };
+  const h = spec.hidden;
+  if (v.kind === 'mixer') return 0;
+  if (v.kind === 'dynamic-conv') return 2 * 2 * tokens * h * h + 2 * tokens * h * spec.heads * v.kernel;
+  return 4 * 2 * tokens * h * h;
+}
+
 /** Scores and context of one layer: 2 products of 2·(query rows)·(key columns)·hidden each. */
 function attentionFlops(spec: TransformerSpec, layer: number, batch: number, seq: number): number {
   const v = spec.attention ?? { kind: 'dense' };
   const pair = (rows: number, cols: number) => 2 * 2 * batch * rows * cols * spec.hidden;
-  if (v.kind === 'dense') return pair(seq, seq);
+  if (v.kind === 'dense' || v.kind === 'adaptive-span') return pair(seq, seq);
+  // Per channel (B·H rows), [S]·[S, S] up and down: the same count as dense's pair.
+  if (v.kind === 'mixer') return 2 * 2 * batch * spec.hidden * seq * seq;
+  // Each position and channel: a K-long dot product of kernel taps and value rows.
+  if (v.kind === 'dynamic-conv') return 2 * batch * seq * v.kernel * spec.hidden;
   if (v.kind === 'linformer') {
     // Keys and values projected to K positions ([K, S]·[S, hidden] each), then attention over K.
     return 2 * 2 * batch * v.k * seq * spec.hidden + pair(seq, v.k);

@@ -7,7 +7,7 @@ import { BUILTIN_PREFIX, isBuiltinRef } from '../model/spec';
 import { ATTENTION_SYNTAX, SHARE_SYNTAX } from '../model/variants';
 import { TRAIN_TASKS } from '../schema/training';
 import { parseBackend, TF_BACKENDS } from '../runtime/tfjs';
-import { sweepVariants } from '../train/sweep';
+import { DEFAULT_VARIANTS, sweepVariants, SWEEP_DEFAULTS } from '../train/sweep';
 import { parseTask } from '../train/tasks';
 import { trainModel } from '../train/trainer';
 import type { SpecOverrides, SweepProgress, SweepRequest, TrainProgress, TrainRequest } from '../train/request';
@@ -53,12 +53,13 @@ export const TRAIN_OPTIONS: Record<string, OptionSpec> = {
 };
 
 export const SWEEP_OPTIONS: Record<string, OptionSpec> = {
-  variants: { kind: 'list', arg: 'LIST', help: 'variants to compare, e.g. dense,window:32,bigbird:16,1,1,linformer:32,dense+share:all (repeatable)' },
+  variants: { kind: 'list', arg: 'LIST', help: `variants to compare (repeatable), each ${ATTENTION_SYNTAX} with an optional +share:all|N; default ${DEFAULT_VARIANTS.join(',')}` },
   seqs: { kind: 'string', arg: 'N,N,...', help: 'sequence lengths of the sweep (default 64,128,256,512,1024)' },
   seq: { kind: 'int', arg: 'N', help: 'sequence length of the side-by-side table (default 128)' },
   batch: { kind: 'int', arg: 'N', help: 'examples per step' },
   task: { kind: 'string', arg: TRAIN_TASKS.join('|'), help: 'train each variant on this task to fill the accuracy column' },
   'train-steps': { kind: 'int', arg: 'N', help: 'steps of that training' },
+  budget: { kind: 'number', arg: 'S', help: `give up on a sweep point (and the longer lengths of its variant) when a step takes longer than S seconds (default ${SWEEP_DEFAULTS.pointBudgetMs / 1000})` },
   seed: { kind: 'int', arg: 'N', help: 'seed for weights and data (default 0)' },
   backend: BACKEND_OPTION,
   ...SPEC_OPTIONS,
@@ -125,8 +126,8 @@ function trainProgressLine(clock = () => performance.now()): (p: TrainProgress) 
 }
 
 /**
- * Splits `--variants` values on commas, keeping BigBird's own `W,G,R` together: a bare number
- * continues the variant before it.
+ * Splits `--variants` values on commas, keeping BigBird's own `W,G,R` (and adaptive span's
+ * `MAX,RAMP`) together: a bare number continues the variant before it.
  */
 export function splitVariants(values: readonly string[]): string[] {
   const out: string[] = [];
@@ -149,6 +150,8 @@ export async function sweepCommand(args: ParsedArgs, io: CliIO, signal?: AbortSi
   const overrides = specOverrides(o);
   const task = o.task === undefined ? undefined : parseTask(o.task as string);
   if (o['train-steps'] !== undefined && !task) throw new TwbError('usage', '--train-steps needs --task: the task each variant is trained on');
+  const budget = o.budget as number | undefined;
+  if (budget !== undefined && !(budget > 0)) throw new TwbError('usage', `--budget must be a positive number of seconds, got ${budget}`);
   // A variant that does not fit the model is not refused: the report shows it failed, and why.
   const request: SweepRequest = {
     model: builtinArg(args, 'sweep'),
@@ -161,6 +164,7 @@ export async function sweepCommand(args: ParsedArgs, io: CliIO, signal?: AbortSi
     trainSteps: o['train-steps'] as number | undefined,
     seed: o.seed as number | undefined,
     backend: o.backend === undefined ? undefined : parseBackend(o.backend as string),
+    pointBudgetMs: budget === undefined ? undefined : budget * 1000,
   };
   const report = await withStatus(io, (onProgress: (p: SweepProgress) => void) => sweepVariants(request, { signal, onProgress: o.quiet ? undefined : onProgress }), sweepStatusLine);
   io.stdout(formatVariantsReport(report));

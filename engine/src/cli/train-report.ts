@@ -3,7 +3,7 @@
  * training run (headline, phases, op types by phase, layers, memory, mixed precision) or of a
  * variants comparison (side by side, then the sweep points).
  */
-import { TRAIN_PHASES, TrainingRun, TrainOpStat, TrainPhase, VariantResult, VariantsReport } from '../schema/training';
+import { LearnedSpans, TRAIN_PHASES, TrainingRun, TrainOpStat, TrainPhase, VariantResult, VariantsReport } from '../schema/training';
 import type { SweepProgress, TrainProgress } from '../train/request';
 import { formatBytes, formatCount, formatPercent, formatUs, growthWord, textTable } from '../util/format';
 
@@ -50,6 +50,7 @@ export function formatTrainingRun(run: TrainingRun, top = 15): string {
     `loss     ${run.loss.length ? `${run.loss[0].value.toFixed(4)} at step ${run.loss[0].step} → ${lastLoss!.value.toFixed(4)} at step ${lastLoss!.step}` : 'no step finished'}`,
     `accuracy ${accuracyLine(run)}`,
     ...(run.onnx ? [`onnx     ${run.onnx.path} · ORT vs tfjs logits max |Δ| ${run.onnx.maxAbsDiff.toExponential(2)}`] : []),
+    ...(run.spans ? ['', ...spanLines(run.spans, 'Learned attention spans at the end of training')] : []),
     '',
     `Kernel time by phase over ${c.profiledSteps} profiled step(s)`,
     textTable(['phase', 'total', 'share'], run.phases.map((p) => [p.phase, formatUs(p.totalUs), formatPercent(p.share)]), [false, true, true]),
@@ -136,6 +137,20 @@ function precisionLines(run: TrainingRun): string[] {
   return lines;
 }
 
+/** `12.5`, `64`: a span in positions, one decimal where it has one. */
+const spanValue = (z: number) => (Number.isInteger(z) ? String(z) : z.toFixed(1));
+
+/**
+ * The spans an adaptive-span model learned, one line per weight-owning layer, each head's span
+ * in positions: learned values (the model's, not settings), so the heading says so.
+ */
+export function spanLines(spans: LearnedSpans, heading: string): string[] {
+  return [
+    `${heading} (learned values, positions; largest ${spans.maxSpan}, fade-out ramp ${spans.ramp})`,
+    ...spans.layers.map((l) => `  layer ${l.layer}: ${l.heads.map((z, h) => `head ${h} ${spanValue(z)}`).join(' · ')}`),
+  ];
+}
+
 /** `2.03 quadratic`, `1.01 linear`; null (too few points) as `-`. */
 export function formatGrowth(exponent: number | null): string {
   if (exponent === null) return '-';
@@ -187,6 +202,7 @@ export function formatVariantsReport(r: VariantsReport): string {
     '',
     'Sweep: step time and peak memory per sequence length',
     ...sweepTable(r.variants, c.seqs),
+    ...r.variants.flatMap((v) => (v.spans ? ['', ...spanLines(v.spans, `${v.label}: spans learned in ${c.trainSteps} steps of ${c.task}`)] : [])),
   ];
   if (r.warnings.length > 0) lines.push('', ...r.warnings.map((w) => `warning: ${w}`));
   return lines.join('\n');

@@ -32,8 +32,49 @@ export function maskRule(spec: MaskSpec, layer: number): MaskRule {
     const w = v.block;
     return (i, j) => (!causal || j <= i) && keyBlocks[Math.floor(i / w)].has(Math.floor(j / w));
   }
-  // Dense, and Linformer (whose projection has no per-position mask; it is encoder-only).
+  if (v.kind === 'dynamic-conv') {
+    // Key j is one of query i's K taps: j = i + t − before, t ∈ [0, K).
+    const before = convTapsBefore(spec.kind, v.kernel);
+    return (i, j) => j - i + before >= 0 && j - i + before < v.kernel;
+  }
+  if (v.kind === 'adaptive-span') {
+    // The soft mask is 0 from distance ramp + z on, and z ≤ maxSpan: no head reaches further.
+    const reach = v.maxSpan + v.ramp;
+    return causal ? (i, j) => j <= i && i - j < reach : (i, j) => Math.abs(i - j) < reach;
+  }
+  // Dense, Linformer (whose projection has no per-position mask; it is encoder-only) and the
+  // mixer (whose decoder mixing weights are masked to inputs j ≤ i, see `mixerTriangle`).
   return causal ? (i, j) => j <= i : () => true;
+}
+
+/**
+ * Taps of a dynamic convolution that lie before the position: a decoder's K taps are the K most
+ * recent positions (K − 1 before), an encoder's are centred (⌊(K − 1)/2⌋ before, the extra tap of
+ * an even K after). Tap t of query i reads position i + t − before.
+ */
+export function convTapsBefore(kind: TransformerSpec['kind'], kernel: number): number {
+  return kind === 'decoder' ? kernel - 1 : Math.floor((kernel - 1) / 2);
+}
+
+/**
+ * Row-major [n, n] 0/1 triangle U[j, i] = 1 when j ≤ i: multiplied into a decoder mixer's token
+ * weights [input j, output i], so output position i reads inputs j ≤ i only and a prefix of the
+ * sequence computes what it would inside a longer one.
+ */
+export function mixerTriangle(n: number): Float32Array {
+  const out = new Float32Array(n * n);
+  for (let j = 0; j < n; j++) for (let i = j; i < n; i++) out[j * n + i] = 1;
+  return out;
+}
+
+/**
+ * Row-major [n, n] distance of key j from query i that adaptive span's soft mask ramps over:
+ * i − j for a decoder (future keys are negative, masked causally anyway), |i − j| for an encoder.
+ */
+export function spanDistances(kind: TransformerSpec['kind'], n: number): Float32Array {
+  const out = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[i * n + j] = kind === 'decoder' ? i - j : Math.abs(i - j);
+  return out;
 }
 
 /** Row-major [seq, seq] mask, 1 where the query (row) may attend to the key (column). */

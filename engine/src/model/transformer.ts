@@ -2,8 +2,9 @@ import { DataType, ModelProto } from '../onnx/types';
 import { readFloat32, tensorFromFloat32, tensorFromInt64 } from '../onnx/tensor-data';
 import { createRng, Rng } from '../util/rng';
 import { GraphBuilder } from './graph-builder';
-import { validateAttention, weightLayer } from './variants';
-import { structuralMask } from './attention-masks';
+import { validateAttention, weightLayer, WeightInit } from './variants';
+import { blockMasks } from './attention-onnx-masks';
+import { AttentionGraph, attentionBlock, headConstants, usesScores } from './attention-onnx';
 import { TwbError } from '../util/errors';
 import { TransformerSpec, validateSpec } from './spec';
 
@@ -12,11 +13,10 @@ export const BUILTIN_OPSET = 17;
 const IR_VERSION = 8;
 /** Standard deviation of the weight init (GPT-2 / BERT use 0.02). */
 const INIT_STD = 0.02;
-/** Added to masked attention scores; large enough that softmax gives exactly 0 in fp32. */
-export const MASK_VALUE = -1e9;
+export { MASK_VALUE } from './attention-onnx-masks';
 /** Initializers named so are fixed constants, not weights. */
 const CONST_PREFIX = 'const/';
-/** Salt of the Linformer projections' own random stream (see `linformer_e` below). */
+/** Salt of the Linformer projections' own random stream (init 'linformer', see attention-onnx.ts). */
 const LINFORMER_SALT = 0x11f0e5;
 
 export interface BuildOptions {
@@ -33,15 +33,15 @@ export interface BuildOptions {
 
 /**
  * Builds a pre-LayerNorm transformer as an ONNX model using standard ops only (opset 17):
- * token + position embeddings, N × [LN → MHA → residual, LN → GELU FFN → residual], final LN and
- * an LM head (decoder, causal mask) or a pooled classification head (encoder, padding mask).
+ * token + position embeddings, N × [LN → attention block → residual, LN → GELU FFN → residual],
+ * final LN and an LM head (decoder, causal) or a pooled classification head (encoder, padding
+ * mask). The attention block is the spec's variant (attention-onnx.ts), multi-head attention by default.
  * Inputs: `input_ids` int64 [batch, sequence] (+ `attention_mask` int64 [batch, sequence] for
  * encoders). Output: `logits`.
  */
 export function buildTransformer(spec: TransformerSpec, options: BuildOptions = {}): ModelProto {
   validateSpec(spec);
   validateAttention(spec);
-  const variant = spec.attention ?? { kind: 'dense' };
   const seed = options.seed ?? 0;
   const name = options.name ?? `${spec.kind}-${spec.layers}x${spec.hidden}`;
   const rng = createRng(seed);
@@ -72,15 +72,25 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
   const pos = g.op('embed/position', 'Slice', [w('embed/position/weight', [spec.maxSeq, spec.hidden]), ints('const/zero_1d', [0]), seqLen, ints('const/axis0', [0])]);
   let x = g.op('embed/add', 'Add', [tok, pos]);
 
-  const maskOf = layerMasks(g, spec, seqLen, padMask, ints, scalar);
+  const masks = blockMasks(g, spec, seqLen, padMask, ints, scalar);
   const linformerRng = createRng((seed ^ LINFORMER_SALT) >>> 0);
-  const headDim = spec.hidden / spec.heads;
-  const scale = scalar('const/attn_scale', 1 / Math.sqrt(headDim));
-  const splitShape = ints('const/split_heads_shape', [0, 0, spec.heads, headDim]);
-  const mergeShape = ints('const/merge_heads_shape', [0, 0, spec.hidden]);
+  const initial = (init: WeightInit, dims: number[]): Float32Array => {
+    if (init === 'normal') return normal(rng, dims);
+    if (init === 'linformer') return scaledNormal(linformerRng, dims, 1 / Math.sqrt(dims[1]));
+    return new Float32Array(size(dims)).fill(init === 'ones' ? 1 : 0);
+  };
+  // Shared constants are declared before the layers, where they always were: same seed, same bytes.
+  if (usesScores(spec)) headConstants({ spec, ints, scalar });
   const sqrt2 = scalar('const/sqrt2', Math.SQRT2);
   const one = scalar('const/one', 1);
   const half = scalar('const/half', 0.5);
+  // Exact (erf) GELU, the form ORT's optimizer fuses into Gelu.
+  const gelu = (scope: string, input: string) => {
+    const erf = g.op(`${scope}/gelu_erf`, 'Erf', [g.op(`${scope}/gelu_div`, 'Div', [input, sqrt2])]);
+    const gate = g.op(`${scope}/gelu_add`, 'Add', [erf, one]);
+    return g.op(`${scope}/gelu_half`, 'Mul', [g.op(`${scope}/gelu_mul`, 'Mul', [input, gate]), half]);
+  };
+  const blocks: AttentionGraph = { g, spec, seqLen, masks, ints, scalar, param, initial, gelu };
 
   for (let l = 0; l < spec.layers; l++) {
     const p = `layer${l}`;
@@ -92,49 +102,10 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
       return g.op(`${p}/${n}_bias`, 'Add', [mm, fill(`${wp}/${n}/bias`, [outDim], 0)]);
     };
 
-    // Attention block.
-    const h = ln('ln1', x);
-    const heads = (n: 'q' | 'k' | 'v', perm: number[]) => {
-      const proj = dense(`attn/${n}_proj`, h, spec.hidden, spec.hidden);
-      const split = g.op(`${p}/attn/${n}_split`, 'Reshape', [proj, splitShape]);
-      return g.op(`${p}/attn/${n}_transpose`, 'Transpose', [split], { perm });
-    };
-    const q = heads('q', [0, 2, 1, 3]); // [B, H, S, D]
-    let ctx: string;
-    if (variant.kind === 'linformer') {
-      // E ~ N(0, 1/K): a Johnson–Lindenstrauss projection, which keeps each key and value column's
-      // norm in expectation. Drawn from its own stream of the seed so that every other weight equals
-      // the dense model's for the same seed: the variants start from the same point.
-      const e = param(`${wp}/attn/linformer_e`, [spec.maxSeq, variant.k], () => scaledNormal(linformerRng, [spec.maxSeq, variant.k], 1 / Math.sqrt(variant.k)));
-      const eT = g.op(`${p}/attn/linformer_e_t`, 'Transpose', [g.op(`${p}/attn/linformer_e_slice`, 'Slice', [e, ints('const/zero_1d', [0]), seqLen, ints('const/axis0', [0])])], { perm: [1, 0] }); // [K, S]
-      // Padded keys and values are zeroed, then projected along the sequence: [K, S]·[B, H, S, D].
-      const project = (n: 'k' | 'v') => g.op(`${p}/attn/${n}_project`, 'MatMul', [eT, g.op(`${p}/attn/${n}_keep`, 'Mul', [heads(n, [0, 2, 1, 3]), maskOf(l)])]);
-      const kp = g.op(`${p}/attn/k_project_t`, 'Transpose', [project('k')], { perm: [0, 1, 3, 2] }); // [B, H, D, K]
-      const vp = project('v'); // [B, H, K, D]
-      const scaled = g.op(`${p}/attn/scale`, 'Mul', [g.op(`${p}/attn/qk_matmul`, 'MatMul', [q, kp]), scale]);
-      const probs = g.op(`${p}/attn/softmax`, 'Softmax', [scaled], { axis: -1 });
-      ctx = g.op(`${p}/attn/av_matmul`, 'MatMul', [probs, vp]);
-    } else {
-      const k = heads('k', [0, 2, 3, 1]); // [B, H, D, S]
-      const v = heads('v', [0, 2, 1, 3]); // [B, H, S, D]
-      const qk = g.op(`${p}/attn/qk_matmul`, 'MatMul', [q, k]);
-      const scaled = g.op(`${p}/attn/scale`, 'Mul', [qk, scale]);
-      const masked = g.op(`${p}/attn/mask_add`, 'Add', [scaled, maskOf(l)]);
-      const probs = g.op(`${p}/attn/softmax`, 'Softmax', [masked], { axis: -1 });
-      ctx = g.op(`${p}/attn/av_matmul`, 'MatMul', [probs, v]);
-    }
-    const merged = g.op(`${p}/attn/merge_transpose`, 'Transpose', [ctx], { perm: [0, 2, 1, 3] });
-    const flat = g.op(`${p}/attn/merge_reshape`, 'Reshape', [merged, mergeShape]);
-    const attnOut = dense('attn/out_proj', flat, spec.hidden, spec.hidden);
-    x = g.op(`${p}/attn/residual`, 'Add', [x, attnOut]);
+    x = g.op(`${p}/attn/residual`, 'Add', [x, attentionBlock(blocks, l, ln('ln1', x))]);
 
-    // Feed-forward block with exact (erf) GELU, the form ORT's optimizer fuses into Gelu.
-    const f = ln('ln2', x);
-    const up = dense('ffn/up', f, spec.hidden, spec.ffn);
-    const erf = g.op(`${p}/ffn/gelu_erf`, 'Erf', [g.op(`${p}/ffn/gelu_div`, 'Div', [up, sqrt2])]);
-    const gate = g.op(`${p}/ffn/gelu_add`, 'Add', [erf, one]);
-    const gelu = g.op(`${p}/ffn/gelu_half`, 'Mul', [g.op(`${p}/ffn/gelu_mul`, 'Mul', [up, gate]), half]);
-    const down = dense('ffn/down', gelu, spec.ffn, spec.hidden);
+    const up = dense('ffn/up', ln('ln2', x), spec.hidden, spec.ffn);
+    const down = dense('ffn/down', gelu(`${p}/ffn`, up), spec.ffn, spec.hidden);
     x = g.op(`${p}/ffn/residual`, 'Add', [x, down]);
   }
 
@@ -161,62 +132,6 @@ export function buildTransformer(spec: TransformerSpec, options: BuildOptions = 
     graph: g.build(name, `pre-LN ${spec.kind} transformer ${specJson}`),
     metadataProps: [{ key: 'twb.spec', value: specJson }],
   };
-}
-
-type IntsFn = (name: string, values: number[], dims?: number[]) => string;
-type ScalarFn = (name: string, value: number) => string;
-
-/**
- * The mask of each layer's attention: added to the scores (dense, window, BigBird) or multiplied
- * into keys and values (Linformer, [B, 1, S, 1]). Window and BigBird run here as dense attention
- * plus the variant's mask, baked at maxSeq and cut to [S, S] in the graph: ORT's cost therefore
- * stays quadratic in S (the tfjs model computes only the blocks the mask keeps) and the outputs
- * are the same. BigBird's random blocks differ per layer, so it has one mask per layer.
- */
-function layerMasks(g: GraphBuilder, spec: TransformerSpec, seqLen: string, padMask: string | undefined, ints: IntsFn, scalar: ScalarFn): (layer: number) => string {
-  const kind = spec.attention?.kind ?? 'dense';
-  if (kind === 'linformer') {
-    const keys = keyMultiplier(g, padMask!, ints);
-    return () => keys;
-  }
-  const base = spec.kind === 'encoder' ? paddingMask(g, padMask!, ints, scalar) : kind === 'dense' ? causalMask(g, seqLen, ints) : undefined;
-  if (kind === 'dense') return () => base!;
-  const ends = g.op('mask/ends', 'Concat', [seqLen, seqLen], { axis: 0 });
-  const made = new Map<string, string>();
-  return (layer) => {
-    const suffix = kind === 'bigbird' ? `/layer${layer}` : '';
-    let out = made.get(suffix);
-    if (!out) {
-      const allowed = structuralMask(spec, layer, spec.maxSeq);
-      const values = Float32Array.from(allowed, (a) => (a ? 0 : MASK_VALUE));
-      const full = g.init(tensorFromFloat32(`const/attn_mask${suffix}`, [spec.maxSeq, spec.maxSeq], values));
-      const cut = g.op(`mask/structure${suffix}`, 'Slice', [full, ints('const/zero_2d', [0, 0]), ends, ints('const/axes_01', [0, 1])]);
-      out = base ? g.op(`mask/combined${suffix}`, 'Add', [cut, base]) : cut;
-      made.set(suffix, out);
-    }
-    return out;
-  };
-}
-
-/** [S, S] additive mask: 0 on and below the diagonal, MASK_VALUE above it. */
-function causalMask(g: GraphBuilder, seqLen: string, ints: IntsFn): string {
-  const shape = g.op('mask/shape', 'Concat', [seqLen, seqLen], { axis: 0 });
-  const filled = g.op('mask/fill', 'ConstantOfShape', [shape], { value: { tensor: tensorFromFloat32('value', [1], new Float32Array([MASK_VALUE])) } });
-  return g.op('mask/causal', 'Trilu', [filled, ints('const/one_i64', [1], [])], { upper: 1 });
-}
-
-/** [B, 1, S, 1] float 0/1 from attention_mask: multiplies keys and values (Linformer). */
-function keyMultiplier(g: GraphBuilder, attentionMask: string, ints: IntsFn): string {
-  const asFloat = g.op('mask/cast', 'Cast', [attentionMask], { to: DataType.FLOAT });
-  return g.op('mask/keys', 'Unsqueeze', [asFloat, ints('const/key_mask_axes', [1, 3])]);
-}
-
-/** [B, 1, 1, S] additive mask from a 0/1 attention_mask: padded keys get MASK_VALUE. */
-function paddingMask(g: GraphBuilder, attentionMask: string, ints: IntsFn, scalarF: ScalarFn): string {
-  const asFloat = g.op('mask/cast', 'Cast', [attentionMask], { to: DataType.FLOAT });
-  const inverted = g.op('mask/invert', 'Sub', [scalarF('const/mask_one', 1), asFloat]);
-  const additive = g.op('mask/scale', 'Mul', [inverted, scalarF('const/mask_value', MASK_VALUE)]);
-  return g.op('mask/padding', 'Unsqueeze', [additive, ints('const/mask_axes', [1, 2])]);
 }
 
 function size(dims: number[]): number {

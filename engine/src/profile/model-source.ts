@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildTransformer } from '../model/transformer';
 import { isBuiltinRef, presetSpec, TransformerSpec, validateSpec } from '../model/spec';
-import { formatAttention, formatShareLayers, parseAttention, parseShareLayers, validateAttention } from '../model/variants';
+import { formatAttention, formatShareLayers, mixerLengthWarning, parseAttention, parseShareLayers, validateAttention } from '../model/variants';
 import { decodeModel, encodeModel } from '../onnx/codec';
 import { summarizeModel } from '../onnx/summary';
 import { ModelProto } from '../onnx/types';
@@ -22,6 +22,8 @@ export interface ModelSource {
   ortInput: string | Uint8Array;
   /** Model file plus external data files, bytes. */
   sizeBytes: number;
+  /** Caveats of the model itself that the run must carry (a mixer's fixed length). */
+  warnings?: string[];
 }
 
 /** The structural options of a built-in model in the CLI's spelling (`--attention`, `--share-layers`). */
@@ -65,7 +67,8 @@ export async function loadModelSource(ref: string, seed = 0, variant: BuiltinVar
     const bytes = encodeModel(model);
     const { attention, shareLayers } = variantOf(spec);
     const suffix = [attention !== 'dense' ? attention : '', shareLayers !== 'none' ? `share:${shareLayers}` : ''].filter(Boolean).join(' ');
-    return { source: ref, name: suffix ? `${ref} ${suffix}` : ref, model, ortInput: bytes, sizeBytes: bytes.length };
+    const warnings = spec.attention?.kind === 'mixer' ? [mixerLengthWarning(spec)] : [];
+    return { source: ref, name: suffix ? `${ref} ${suffix}` : ref, model, ortInput: bytes, sizeBytes: bytes.length, ...(warnings.length ? { warnings } : {}) };
   }
   const file = path.resolve(ref);
   let stat;

@@ -61,7 +61,7 @@ export async function profileInference(request: Partial<ProfileRequest> & { mode
   const src = await loadModelSource(req.model, req.seed, req);
   const ep = req.executionProvider === 'cpu' ? 'cpu' : await requireProvider(req.executionProvider, probeModelBytes());
   const { feeds, info, resolution } = buildFeeds(src.model, { batch: req.batch, seq: req.seq, past: req.past, named: req.dims }, req.seed);
-  const warnings: string[] = [];
+  const warnings: string[] = [...(src.warnings ?? [])];
   if (resolution.defaulted.length > 0) {
     warnings.push(`symbolic dimensions set to 1 by default: ${resolution.defaulted.join(', ')} (set them with --dim NAME=N)`);
   }

@@ -14,7 +14,7 @@ export type TrainPhase = (typeof TRAIN_PHASES)[number];
 export const TRAIN_TASKS = ['count-compare', 'sort', 'char-lm'] as const;
 export type TrainTaskName = (typeof TRAIN_TASKS)[number];
 
-/** Structural options, as the user wrote them (`dense`, `window:32`, `bigbird:16,1,1`, `linformer:32`; `none`, `all`, `2`). */
+/** Structural options, as the user wrote them (`dense`, `window:32`, `bigbird:16,1,1`, `linformer:32`, `mixer`, `dynamic-conv:7`, `adaptive-span:32`; `none`, `all`, `2`). */
 export interface VariantInfo {
   attention: string;
   shareLayers: string;
@@ -158,9 +158,21 @@ export interface TrainingRun {
   mixedPrecision: MixedPrecision;
   /** Set when `--save-onnx` wrote the trained model: where, and how far ORT's logits were from tfjs's. */
   onnx?: { path: string; maxAbsDiff: number };
+  /** Adaptive-span attention only: the span each head learned, at the end of training. */
+  spans?: LearnedSpans;
   /** True when the run was cancelled: the curves hold the steps done so far. */
   cancelled?: boolean;
   warnings: string[];
+}
+
+/**
+ * The spans an adaptive-span model learned: for each weight-owning layer, each head's span z in
+ * positions (0 … maxSpan; the head attends fully up to z back and fades out over `ramp` more).
+ */
+export interface LearnedSpans {
+  maxSpan: number;
+  ramp: number;
+  layers: Array<{ layer: number; heads: number[] }>;
 }
 
 /** Time and memory of one training step at one sequence length. */
@@ -175,7 +187,7 @@ export interface SweepPoint {
 }
 
 export interface VariantResult {
-  /** `dense`, `window:32`, `bigbird:16,1,1`, `linformer:32`, each optionally `+share:all`. */
+  /** `dense`, `window:32`, `bigbird:16,1,1`, `linformer:32`, `mixer`, `dynamic-conv:7`, `adaptive-span:32`, each optionally `+share:all`. */
   label: string;
   variant: VariantInfo;
   params: number;
@@ -188,6 +200,8 @@ export interface VariantResult {
   accuracy: number | null;
   /** Least-squares slope of log(time) and log(memory) over log(seq) across the sweep: ≈2 quadratic, ≈1 linear. */
   growth: { time: number | null; memory: number | null };
+  /** Adaptive span with a task: the spans each head learned in the task's training. */
+  spans?: LearnedSpans;
   sweep: SweepPoint[];
   error?: string;
 }

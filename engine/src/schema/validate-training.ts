@@ -6,6 +6,7 @@ import type { TransformerSpec } from '../model/spec';
 import type { AttentionVariant } from '../model/variants';
 import {
   BackendAttempt,
+  LearnedSpans,
   MixedPrecision,
   PhaseStat,
   PrecisionEstimate,
@@ -37,8 +38,14 @@ const attentionVariant: Validator<AttentionVariant> = (v, at) => {
       return object<{ kind: 'linformer'; k: number }>({ kind: literal('linformer'), k: num })(v, at);
     case 'bigbird':
       return object<{ kind: 'bigbird'; block: number; global: number; random: number }>({ kind: literal('bigbird'), block: num, global: num, random: num })(v, at);
+    case 'mixer':
+      return object<{ kind: 'mixer' }>({ kind: literal('mixer') })(v, at);
+    case 'dynamic-conv':
+      return object<{ kind: 'dynamic-conv'; kernel: number }>({ kind: literal('dynamic-conv'), kernel: num })(v, at);
+    case 'adaptive-span':
+      return object<{ kind: 'adaptive-span'; maxSpan: number; ramp: number }>({ kind: literal('adaptive-span'), maxSpan: num, ramp: num })(v, at);
     default:
-      throw new TwbError('io', `${at}.kind: expected one of: dense, window, bigbird, linformer, got ${JSON.stringify(kind)}`);
+      throw new TwbError('io', `${at}.kind: expected one of: dense, window, bigbird, linformer, mixer, dynamic-conv, adaptive-span, got ${JSON.stringify(kind)}`);
   }
 };
 
@@ -106,6 +113,8 @@ const estimate = object<PrecisionEstimate>({
 
 const mixedPrecision = object<MixedPrecision>({ ran: oneOf(['fp32', 'fp16', 'bf16'] as const), reason: str, estimates: arrayOf(estimate) });
 
+const learnedSpans = object<LearnedSpans>({ maxSpan: num, ramp: num, layers: arrayOf(object({ layer: num, heads: arrayOf(num) })) });
+
 const trainingRun = object<TrainingRun>({
   schemaVersion: literal(TRAINING_SCHEMA_VERSION),
   kind: literal('training'),
@@ -131,6 +140,7 @@ const trainingRun = object<TrainingRun>({
   memory,
   mixedPrecision,
   onnx: optional(object({ path: str, maxAbsDiff: num })),
+  spans: optional(learnedSpans),
   cancelled: optional(bool),
   warnings: arrayOf(str),
 });
@@ -147,6 +157,7 @@ const variantResult = object<VariantResult>({
   tokensPerSecond: num,
   accuracy: nullable(num),
   growth: object({ time: nullable(num), memory: nullable(num) }),
+  spans: optional(learnedSpans),
   sweep: arrayOf(sweepPoint),
   error: optional(str),
 });

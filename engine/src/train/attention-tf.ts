@@ -3,15 +3,18 @@
  * per-head queries, keys and values [B, H, S, D] and returns the context [B, H, S, D], computing
  * what the ONNX builder's graph for the same variant computes, under the masks of
  * model/attention-masks.ts. Window and BigBird work block by block (cost linear in S), where the
- * ONNX export computes dense scores under the same mask. Rows of padded queries whose every key is
- * masked are unspecified (the two differ there); no token's output depends on them.
+ * ONNX export computes dense scores under the same mask. Adaptive span is dense attention whose
+ * weights are faded by each head's span (adaptive-span-tf.ts). Rows of padded queries whose every
+ * key is masked are unspecified (the two differ there); no token's output depends on them. Mixer
+ * and dynamic convolution have no queries and keys: they are whole blocks, in mixing-tf.ts.
  */
 import type { Tensor, Tensor2D, Tensor4D, Tf, Variable } from '../runtime/tfjs';
 import type { TransformerSpec } from '../model/spec';
 import { blockLayout, BlockLayout, queryBlocks } from '../model/attention-masks';
-import { formatAttention, validateAttention } from '../model/variants';
+import { formatAttention } from '../model/variants';
 import { MASK_VALUE } from '../model/transformer';
 import type { TfOps } from './tf-ops';
+import { applySpan } from './adaptive-span-tf';
 
 export interface AttentionInputs {
   q: Tensor;
@@ -26,25 +29,18 @@ export interface AttentionInputs {
   param: (name: string) => Variable;
 }
 
-/**
- * Extra weights a variant adds per (weight-owning) layer: name relative to the layer → shape.
- * Checks the variant against the spec first, so a model cannot be made with an invalid one.
- */
-export function attentionParamShapes(spec: TransformerSpec): Array<[string, number[]]> {
-  validateAttention(spec);
-  const v = spec.attention;
-  return v?.kind === 'linformer' ? [['attn/linformer_e', [spec.maxSeq, v.k]]] : [];
-}
-
 export function attention(tf: Tf, ops: TfOps, spec: TransformerSpec, a: AttentionInputs): Tensor4D {
   const scale = 1 / Math.sqrt(spec.hidden / spec.heads);
   const kind = spec.attention?.kind ?? 'dense';
   if (kind === 'linformer') return linformerAttention(tf, ops, a, scale);
   if (kind === 'window' || kind === 'bigbird') return blockAttention(tf, ops, a, cachedLayout(spec, a.layer, a.q.shape[2]!), scale);
+  if (kind === 'adaptive-span') return denseAttention(tf, ops, a, scale, (probs) => applySpan(tf, spec, a.param('attn/span'), probs, a.causal));
+  if (kind !== 'dense') throw new Error(`--attention ${formatAttention(spec.attention)} has no queries and keys: it is a whole block (mixing-tf.ts)`);
   return denseAttention(tf, ops, a, scale);
 }
 
-function denseAttention(tf: Tf, ops: TfOps, a: AttentionInputs, scale: number): Tensor4D {
+/** Softmax attention over every allowed key; `reweigh` rescales the weights before they meet v. */
+function denseAttention(tf: Tf, ops: TfOps, a: AttentionInputs, scale: number, reweigh?: (probs: Tensor) => Tensor): Tensor4D {
   const seq = a.q.shape[2]!;
   let scores = tf.mul(ops.matMul(a.q, tf.transpose(a.k, [0, 1, 3, 2])), scale);
   if (a.causal) {
@@ -55,7 +51,8 @@ function denseAttention(tf: Tf, ops: TfOps, a: AttentionInputs, scale: number): 
     const [b, s] = a.keyMask.shape;
     scores = tf.add(scores, tf.reshape(keyPenalty(tf, a.keyMask), [b, 1, 1, s]));
   }
-  return ops.matMul(tf.softmax(scores, -1), a.v) as Tensor4D;
+  const probs = tf.softmax(scores, -1);
+  return ops.matMul(reweigh ? reweigh(probs) : probs, a.v) as Tensor4D;
 }
 
 /** [B, S] additive: MASK_VALUE on padded keys. */

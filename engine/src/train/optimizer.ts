@@ -9,9 +9,11 @@
  *
  * Weight decay λ is decoupled (applied to the weight, not the gradient) and skipped for biases and
  * LayerNorm scales, chosen by name: decaying them pulls LayerNorm towards zero output and biases
- * towards zero for no regularising benefit (the GPT-2/BERT recipe).
+ * towards zero for no regularising benefit (the GPT-2/BERT recipe). Adaptive span's parameters
+ * are not decayed either (their own penalty regularises them) and learn at SPAN_LR_SCALE × lr.
  */
 import type { NamedTensorMap, Scalar, Tensor, Tf, Variable } from '../runtime/tfjs';
+import { isSpanWeight, SPAN_LR_SCALE } from './adaptive-span-tf';
 
 export interface LrSchedule {
   /** Peak learning rate. */
@@ -46,9 +48,14 @@ export function learningRate(step: number, s: LrSchedule): number {
   return s.lr * (FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + Math.cos(Math.PI * progress)));
 }
 
-/** Whether weight decay applies to the weight of this ONNX initializer name (not biases, not LayerNorm scales). */
+/** Whether weight decay applies to the weight of this ONNX initializer name (not biases, LayerNorm scales or spans). */
 export function decays(name: string): boolean {
-  return !/\/(bias|scale)$/.test(name);
+  return !/\/(bias|scale)$/.test(name) && !isSpanWeight(name);
+}
+
+/** The multiple of the schedule's learning rate a weight learns at, by ONNX initializer name. */
+export function lrScale(name: string): number {
+  return isSpanWeight(name) ? SPAN_LR_SCALE : 1;
 }
 
 export interface AdamW {
@@ -73,7 +80,7 @@ export function createAdamW(tf: Tf, variables: ReadonlyMap<string, Variable>, cf
     z.dispose();
     return moment;
   };
-  const slots = [...variables].map(([name, w]) => ({ w, decay: decays(name), m: zeros(w), v: zeros(w) }));
+  const slots = [...variables].map(([name, w]) => ({ w, decay: decays(name), scale: lrScale(name), m: zeros(w), v: zeros(w) }));
   let updates = 0;
 
   const apply = (grads: NamedTensorMap, step: number): Scalar => {
@@ -99,7 +106,7 @@ export function createAdamW(tf: Tf, variables: ReadonlyMap<string, Variable>, cf
         const denom = tf.add(tf.sqrt(tf.div(s.v, bc2)), epsilon);
         const update = tf.div(tf.div(s.m, bc1), denom);
         const decayed = s.decay && cfg.weightDecay > 0 ? tf.mul(s.w, 1 - lr * cfg.weightDecay) : s.w;
-        s.w.assign(tf.sub(decayed, tf.mul(update, lr)));
+        s.w.assign(tf.sub(decayed, tf.mul(update, lr * s.scale)));
       });
       gradOf(s.w).dispose();
     }

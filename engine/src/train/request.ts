@@ -26,7 +26,7 @@ export interface TrainRequest {
   clipNorm?: number;
   seed?: number;
   backend?: BackendChoice;
-  /** `--attention` spelling: dense | window:W | bigbird:W,G,R | linformer:K. */
+  /** `--attention` spelling: `ATTENTION_SYNTAX` of model/variants.ts (dense, window:W, bigbird:W,G,R, linformer:K, mixer, dynamic-conv:K, adaptive-span:MAX[,RAMP]). */
   attention?: string;
   /** `--share-layers` spelling: none | all | N. */
   shareLayers?: string;
@@ -52,7 +52,7 @@ export interface TrainProgress {
 export interface SweepRequest {
   model: string;
   specOverrides?: SpecOverrides;
-  /** Variant labels, e.g. `dense`, `window:32`, `bigbird:16,1,1`, `linformer:32`, `dense+share:all`. */
+  /** Variant labels, e.g. `dense`, `window:32`, `bigbird:16,1,1`, `linformer:32`, `mixer`, `dynamic-conv:7`, `adaptive-span:32`, `dense+share:all`. */
   variants?: string[];
   /** Sequence lengths of the sweep (default 64,128,256,512,1024). */
   seqs?: number[];

@@ -8,7 +8,8 @@
  * warm-up step, then the median wall time of a few steps, and the peak memory of one step under
  * tf.profile (the engine's accounting, so the same shapes give the same bytes). A point that is
  * over the time budget or fails (out of memory) ends that variant's sweep: longer lengths would
- * only fail slower.
+ * only fail slower. Mixer's token-mixing weights are maxSeq × maxSeq, so it too is built for the
+ * longest length and mixes that fixed number of positions: the report says so in its warnings.
  */
 import type { Tf } from '../runtime/tfjs';
 import { loadTf } from '../runtime/tfjs';
@@ -18,7 +19,7 @@ import { initialWeights } from '../model/transformer';
 import { resultId } from '../util/result-id';
 import { percentile } from '../util/stats';
 import { TwbError } from '../util/errors';
-import type { SweepPoint, VariantResult, VariantsReport } from '../schema/training';
+import type { LearnedSpans, SweepPoint, VariantResult, VariantsReport } from '../schema/training';
 import { TRAINING_SCHEMA_VERSION } from '../schema/training';
 import type { JobOptions, SweepProgress, SweepRequest } from './request';
 import { createTfTransformer, TfTransformer } from './tf-model';
@@ -28,7 +29,17 @@ import { recordStep } from './step-profile';
 import { resolveSpec, take, trainDefaults, trainModel, trainStep } from './trainer';
 import { transformerFlops } from '../analysis/transformer-flops';
 
-export const DEFAULT_VARIANTS = ['dense', 'window:32', 'bigbird:16,1,1', 'linformer:32'];
+/**
+ * The variants a sweep compares when none are named. Of issue #9's three, dynamic convolution is
+ * in: it is linear in the sequence in ONNX Runtime too, where window and BigBird run as dense
+ * attention. Its tfjs cost is per tap (measured on the 2-core machine, tiny-bert batch 1 at seq
+ * 512: K = 7 1.8 s a step, K = 31 9.4 s, dense 4.9 s, window:32 1.5 s), so K = 7 (one of Wu et
+ * al.'s kernel sizes) adds about 45 s to the default sweep, where K = 31 adds minutes (its 1024
+ * point went over the 60 s budget while the machine was shared). Mixer and adaptive span cost what
+ * dense attention costs (seq² per layer; about 85 s and 120 s more), and adaptive span shows its
+ * learned spans only with --task: name them with --variants.
+ */
+export const DEFAULT_VARIANTS = ['dense', 'window:32', 'bigbird:16,1,1', 'linformer:32', 'dynamic-conv:7'];
 export const DEFAULT_SEQS = [64, 128, 256, 512, 1024];
 export const SWEEP_DEFAULTS = { batch: 1, seq: 128, pointBudgetMs: 60_000 } as const;
 
@@ -108,11 +119,13 @@ export async function sweepVariants(req: SweepRequest, opts: JobOptions<SweepPro
       progress(`skipped: ${message(e)}`);
       continue;
     }
+    if (vspec.attention?.kind === 'mixer') warnings.push(mixerWarning(label, vspec.maxSeq, lengths));
     const measured = await measureVariant(rt.tf, vspec, lengths, batch, seed, budgetMs, opts.signal, (s) => progress(`seq ${s}`, s));
     cancelled = measured.cancelled;
     if (cancelled && measured.points.size === 0) break;
     const at = measured.points.get(seq);
     let accuracy: number | null = null;
+    let spans: LearnedSpans | undefined;
     if (req.task && !cancelled && !at?.error) {
       progress(`training ${trainSteps} steps on ${req.task}`);
       try {
@@ -122,6 +135,7 @@ export async function sweepVariants(req: SweepRequest, opts: JobOptions<SweepPro
         );
         cancelled = run.cancelled === true;
         accuracy = run.accuracy.at(-1)?.value ?? null;
+        spans = run.spans;
       } catch (e) {
         warnings.push(`${label}: training on ${req.task} failed: ${message(e)}`);
       }
@@ -138,6 +152,7 @@ export async function sweepVariants(req: SweepRequest, opts: JobOptions<SweepPro
       tokensPerSecond: at?.stepMs ? (batch * seq * 1000) / at.stepMs : 0,
       accuracy,
       growth: { time: growthExponent(ok.map((p) => ({ x: p.seq, y: p.stepMs! }))), memory: growthExponent(ok.map((p) => ({ x: p.seq, y: p.peakBytes! }))) },
+      ...(spans ? { spans } : {}),
       sweep,
       ...(at?.error ? { error: `at the base length ${seq}: ${at.error}` } : {}),
     });
@@ -212,6 +227,15 @@ async function measurePoint(tf: Tf, model: TfTransformer, opt: AdamW, spec: Tran
   if (stepMs > budgetMs) return { error: over(stepMs) };
   const record = await recordStep(tf, () => take(trainStep(tf, model, opt, task, b, 0)));
   return { stepMs, peakBytes: record.peakBytes };
+}
+
+/** Mixer's caveat: its weights fix how many positions it mixes, here the longest length swept. */
+export function mixerWarning(label: string, maxSeq: number, lengths: readonly number[]): string {
+  const shorter = lengths.filter((s) => s < maxSeq);
+  return (
+    `${label}: token mixing has ${maxSeq} × ${maxSeq} weights per layer (maxSeq = the longest length swept), so the model mixes a fixed number of positions: ` +
+    `${shorter.length ? `the shorter lengths (${shorter.join(', ')}) use their top-left block, ` : ''}its parameter count grows with the longest length, and a trained mixer cannot take longer sequences`
+  );
 }
 
 function failedVariant(label: string, v: VariantLabel, seqs: number[], error: string): VariantResult {

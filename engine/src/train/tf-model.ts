@@ -6,9 +6,10 @@
  */
 import type { Tensor, Tensor2D, Tf, Variable } from '../runtime/tfjs';
 import type { TransformerSpec } from '../model/spec';
-import { weightLayer } from '../model/variants';
+import { attentionWeights, validateAttention, weightLayer } from '../model/variants';
 import { TwbError } from '../util/errors';
-import { attention, attentionParamShapes } from './attention-tf';
+import { attention } from './attention-tf';
+import { dynamicConvBlock, gelu, mixerBlock } from './mixing-tf';
 import { tfOps } from './tf-ops';
 
 const LN_EPSILON = 1e-5;
@@ -36,12 +37,21 @@ export interface TfTransformer {
   dispose(): void;
 }
 
-/** Shapes of every float weight a spec has, by initializer name (shared layers once). */
+/**
+ * Shapes of every float weight a spec has, by initializer name (shared layers once); the attention
+ * block's from `attentionWeights`, the list the ONNX builder follows too. Checks the variant against
+ * the spec first, so a model cannot be made with an invalid one.
+ */
 export function weightShapes(spec: TransformerSpec): Map<string, number[]> {
+  validateAttention(spec);
   const shapes = new Map<string, number[]>();
   const { hidden: h, ffn, vocab } = spec;
   shapes.set('embed/token/weight', [vocab, h]);
   shapes.set('embed/position/weight', [spec.maxSeq, h]);
+  const block = attentionWeights(spec);
+  // Projections, then the FFN, then a variant's own tables: the order of the variables (and so of
+  // the optimizer's sums) the existing variants had, which keeps their runs number for number.
+  const projection = (name: string) => /\/(weight|bias)$/.test(name);
   for (let l = 0; l < spec.layers; l++) {
     const wl = weightLayer(l, spec.shareLayers);
     if (wl !== l) continue;
@@ -50,11 +60,12 @@ export function weightShapes(spec: TransformerSpec): Map<string, number[]> {
       shapes.set(`${p}/${ln}/scale`, [h]);
       shapes.set(`${p}/${ln}/bias`, [h]);
     }
-    for (const [n, i, o] of [['attn/q_proj', h, h], ['attn/k_proj', h, h], ['attn/v_proj', h, h], ['attn/out_proj', h, h], ['ffn/up', h, ffn], ['ffn/down', ffn, h]] as const) {
+    for (const w of block.filter((x) => projection(x.name))) shapes.set(`${p}/${w.name}`, w.dims);
+    for (const [n, i, o] of [['ffn/up', h, ffn], ['ffn/down', ffn, h]] as const) {
       shapes.set(`${p}/${n}/weight`, [i, o]);
       shapes.set(`${p}/${n}/bias`, [o]);
     }
-    for (const [n, dims] of attentionParamShapes(spec)) shapes.set(`${p}/${n}`, dims);
+    for (const w of block.filter((x) => !projection(x.name))) shapes.set(`${p}/${w.name}`, w.dims);
   }
   shapes.set('final_ln/scale', [h]);
   shapes.set('final_ln/bias', [h]);
@@ -102,7 +113,6 @@ export function createTfTransformer(tf: Tf, spec: TransformerSpec, weights: Read
     const y = ops.matMul(tf.reshape(x, [-1, inDim]), w);
     return tf.add(tf.reshape(y, [...lead, outDim]), v(`${prefix}/bias`));
   };
-  const gelu = (x: Tensor): Tensor => tf.mul(tf.mul(x, tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1)), 0.5);
 
   const forward = (ids: Tensor2D, keyMask?: Tensor2D, hook?: BlockHook): Tensor => {
     const [batch, seq] = ids.shape;
@@ -111,19 +121,27 @@ export function createTfTransformer(tf: Tf, spec: TransformerSpec, weights: Read
     const pos = tf.slice(v('embed/position/weight'), [0, 0], [seq, spec.hidden]);
     let x: Tensor = tf.add(tok, pos);
     const causal = spec.kind === 'decoder';
+    const kind = spec.attention?.kind ?? 'dense';
     const split = (t: Tensor) => tf.transpose(tf.reshape(t, [batch, seq, spec.heads, headDim]), [0, 2, 1, 3]);
-    for (let l = 0; l < spec.layers; l++) {
-      if (hook) x = hook(x, l, 'start');
-      const wp = `layer${weightLayer(l, spec.shareLayers)}`;
-      const h = layerNorm(x, `${wp}/ln1`);
+    // The attention block's output [B, S, H] from h = LN1(x): mixer and dynamic convolution are
+    // whole blocks without queries and keys; every other variant attends per head.
+    const block = (h: Tensor, l: number, wp: string): Tensor => {
+      const param = (n: string) => v(`${wp}/${n}`);
+      if (kind === 'mixer') return mixerBlock(tf, ops, { h, causal, keyMask, param });
+      if (kind === 'dynamic-conv') return dynamicConvBlock(tf, ops, spec, { h, causal, keyMask, param });
       const q = split(dense(h, `${wp}/attn/q_proj`));
       const k = split(dense(h, `${wp}/attn/k_proj`));
       const vv = split(dense(h, `${wp}/attn/v_proj`));
-      const ctx = attention(tf, ops, spec, { q, k, v: vv, causal, keyMask, layer: l, param: (n) => v(`${wp}/${n}`) });
+      const ctx = attention(tf, ops, spec, { q, k, v: vv, causal, keyMask, layer: l, param });
       const merged = tf.reshape(tf.transpose(ctx, [0, 2, 1, 3]), [batch, seq, spec.hidden]);
-      x = tf.add(x, dense(merged, `${wp}/attn/out_proj`));
+      return dense(merged, `${wp}/attn/out_proj`);
+    };
+    for (let l = 0; l < spec.layers; l++) {
+      if (hook) x = hook(x, l, 'start');
+      const wp = `layer${weightLayer(l, spec.shareLayers)}`;
+      x = tf.add(x, block(layerNorm(x, `${wp}/ln1`), l, wp));
       const f = layerNorm(x, `${wp}/ln2`);
-      x = tf.add(x, dense(gelu(dense(f, `${wp}/ffn/up`)), `${wp}/ffn/down`));
+      x = tf.add(x, dense(gelu(tf, dense(f, `${wp}/ffn/up`)), `${wp}/ffn/down`));
       if (hook) x = hook(x, l, 'end');
     }
     const final = layerNorm(x, 'final_ln');

@@ -26,6 +26,8 @@ import { makeTask, TASK_DEFAULTS, TaskBatch, TrainSettings, TrainTask } from './
 import { memoryBreakdown, recordStep, StepProbe, StepRecord, summarizeSteps } from './step-profile';
 import { mixedPrecision } from './precision';
 import { transformerFlops } from '../analysis/transformer-flops';
+import { clampSpans, isSpanWeight, learnedSpans, spanPenalty, spanVariables } from './adaptive-span-tf';
+import { mixerLengthWarning } from '../model/variants';
 
 /** Steps at the start that are not timed: tfjs and wasm compile and allocate on first use. */
 export const WARMUP_STEPS = 2;
@@ -97,18 +99,29 @@ export function batchInputs(tf: Tf, b: TaskBatch): { ids: Tensor2D; keyMask?: Te
   return { ids, ...(b.keyMask ? { keyMask: tf.tensor2d(b.keyMask, [b.batch, b.seq]) } : {}) };
 }
 
-/** One optimisation step: returns [loss, pre-clip gradient norm] as a tensor; everything else is freed. */
+/**
+ * One optimisation step: returns [task loss, pre-clip gradient norm] as a tensor; everything else is
+ * freed. Adaptive span adds its penalty to what is differentiated (not to the loss reported, which
+ * stays comparable across variants) and projects the spans back into [0, 1] after the update.
+ */
 export function trainStep(tf: Tf, model: TfTransformer, opt: AdamW, task: Pick<TrainTask, 'loss'>, b: TaskBatch, step: number, probe?: StepProbe): Tensor {
+  const spans = spanVariables(model.variables);
   return tf.tidy(() => {
     const { ids, keyMask } = batchInputs(tf, b);
+    let taskLoss: Tensor | undefined;
     const { value, grads } = tf.variableGrads(() => {
       const loss = task.loss(tf, model.forward(ids, keyMask, probe?.hook), b);
+      if (spans.length > 0) taskLoss = tf.keep(loss); // outlives variableGrads' own tidy; freed below
+      const total = spans.length > 0 ? (tf.add(loss, spanPenalty(tf, spans)) as typeof loss) : loss;
       probe?.forwardDone();
-      return loss;
+      return total;
     }, [...model.variables.values()]);
     probe?.backwardDone();
     const norm = opt.apply(grads, step);
-    return tf.stack([value, norm]);
+    clampSpans(tf, spans);
+    const out = tf.stack([taskLoss ?? value, norm]);
+    taskLoss?.dispose();
+    return out;
   });
 }
 
@@ -131,6 +144,7 @@ export async function trainModel(req: TrainRequest, opts: JobOptions<TrainProgre
     spec = { ...spec, maxSeq: cfg.seq };
   }
   const task = makeTask(taskName, spec, cfg.seq, seed, req.textFile);
+  if (spec.attention?.kind === 'mixer') warnings.push(mixerLengthWarning(spec, cfg.seq));
   const progress = (p: Omit<TrainProgress, 'steps'>) => opts.onProgress?.({ ...p, steps: cfg.steps });
   progress({ phase: 'load', step: 0, message: `loading tfjs (${req.backend ?? 'auto'})` });
   const rt = await loadTf(req.backend ?? 'auto');
@@ -199,6 +213,7 @@ export async function trainModel(req: TrainRequest, opts: JobOptions<TrainProgre
     const p50 = stepMs.p50;
     const summary = summarizeSteps(records);
     const weightsBytes = model.paramCount() * 4;
+    const spans = learnedSpans(spec, new Map([...model.variables].filter(([name]) => isSpanWeight(name)).map(([name, x]) => [name, x.dataSync()])));
     const memory = memoryBreakdown(summary.peakBytes, weightsBytes, opt.optimizerStateBytes(), summary.timeline);
     return {
       schemaVersion: TRAINING_SCHEMA_VERSION,
@@ -231,6 +246,7 @@ export async function trainModel(req: TrainRequest, opts: JobOptions<TrainProgre
       memory,
       mixedPrecision: mixedPrecision(rt.backend, memory),
       ...(onnx ? { onnx } : {}),
+      ...(spans ? { spans } : {}),
       ...(cancelled ? { cancelled: true } : {}),
       warnings,
     };

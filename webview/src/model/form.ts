@@ -38,7 +38,7 @@ export interface StructuralFieldSpec {
 }
 
 export const STRUCTURAL_FIELDS: readonly StructuralFieldSpec[] = [
-  { key: 'attention', label: 'Attention', pattern: /^(dense|window:\d+|bigbird:\d+,\d+,\d+|linformer:\d+)$/, syntax: 'dense, window:W, bigbird:W,G,R or linformer:K', help: 'built-in models only; empty: dense' },
+  { key: 'attention', label: 'Attention', pattern: /^(dense|window:\d+|bigbird:\d+,\d+,\d+|linformer:\d+|mixer|dynamic-conv:\d+|adaptive-span:\d+(,\d+)?)$/, syntax: 'dense, window:W, bigbird:W,G,R, linformer:K, mixer, dynamic-conv:K or adaptive-span:MAX[,RAMP]', help: 'built-in models only; empty: dense' },
   { key: 'shareLayers', label: 'Layer sharing', pattern: /^(none|all|\d+)$/, syntax: 'none, all or a group size N', help: 'built-in models only (ALBERT-style); empty: none' },
 ];
 

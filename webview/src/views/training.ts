@@ -9,10 +9,12 @@ import { formatCount, formatPercent, formatUs } from '../../../engine/src/util/f
 import { card, emptyState, facts, h } from '../dom';
 import { opTypeRows, OpSortKey, OpTypeRow } from '../model/train-breakdown';
 import { accuracyVerdict, backendReason, flopLabel, ONNX_TOLERANCE, shortModel, taskLabel, trainingPickerLabel, variantLabel } from '../model/train-label';
+import { variantNote } from '../model/learned-spans';
 import { localTime } from '../model/run-label';
 import { AppState, selectedTraining } from '../state';
 import { chartSlot, ChartSlot } from './chart-slot';
 import { docPicker } from './doc-picker';
+import { learnedSpansGrid } from './learned-spans';
 import { layerBars, opTypeTable, phaseCard, phaseLegend } from './train-breakdown';
 import { accuracySlot, lossSlot } from './train-curve';
 import { LivePanel, livePanel } from './train-live';
@@ -33,7 +35,7 @@ function headline(run: TrainingRun): HTMLElement {
     'div',
     { class: 'twb-stats twb-train-stats' },
     stat('model', shortModel(run.model), `${sp.layers} layers · hidden ${sp.hidden} · ${sp.heads} heads · ${sp.kind}`),
-    stat('variant', run.variant.attention, `layer sharing: ${run.variant.shareLayers}`),
+    stat('variant', run.variant.attention, [`layer sharing: ${run.variant.shareLayers}`, variantNote(run.variant.attention, sp.maxSeq)].filter(Boolean).join(' · '), 'twb-stat-variant'),
     stat('backend', run.backend, backendReason(run), 'twb-stat-backend'),
     stat('parameters', formatCount(run.params), 'trainable (shared tensors once)'),
     stat('FLOPs per step', flopLabel(run.flopsPerStep), 'counted (forward × 3), not measured', 'twb-stat-flops'),
@@ -118,6 +120,7 @@ export function createTrainingView(ctx: ViewContext): View {
       ),
       headline(run),
       h('div', { class: 'twb-grid' }, card(`Loss (${run.loss.length} steps)`, loss.el), card(`Accuracy: ${run.accuracyMetric}`, acc.el)),
+      run.spans ? card('Learned attention spans', learnedSpansGrid(run.spans, `at the end of ${run.loss.length} training steps`)) : null,
       h('div', { class: 'twb-grid' }, card('Phases of a step', phaseCard(run)), card('Kernel time by layer', phaseLegend(), layerBars(run))),
       card(`Kernel time by op type × phase (${rows.length} op types)`, opsHost),
       h('div', { class: 'twb-grid twb-grid-memory' }, card('Memory at the peak', memorySplitCard(run)), card('Memory over one step', memoryLegend(), mem.el)),

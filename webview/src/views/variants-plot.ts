@@ -10,9 +10,15 @@ import { h, hideTooltip, s, showTooltip } from '../dom';
 const HEIGHT = 300;
 const BOX = { top: 30, right: 20, bottom: 40, left: 74 };
 
-/** Colour slots of the series (classes twb-series-0 … in the stylesheet). */
-const SERIES_SLOTS = 6;
-const seriesClass = (i: number) => `twb-series-${i % SERIES_SLOTS}`;
+/** Colour slots of the series (classes twb-series-0 … in the stylesheet): VS Code's six chart colours. */
+export const SERIES_SLOTS = 6;
+
+/**
+ * A series' colour class; past the six colours (a sweep of all seven attention variants and a
+ * shared one has eight) the colours repeat with dashed lines and hollow swatches, so no two
+ * series of a plot look alike.
+ */
+export const seriesClass = (i: number): string => `twb-series-${i % SERIES_SLOTS}${Math.floor(i / SERIES_SLOTS) % 2 === 1 ? ' twb-series-alt' : ''}`;
 
 /** Swatches of the variants, the guides, and the failure mark when some point failed. */
 export function seriesLegend(keys: readonly string[], anyFailed: boolean): HTMLElement {

@@ -1,7 +1,8 @@
 /**
  * Variants: the structural options side by side on one configuration — parameters, counted FLOPs,
  * measured step time and memory, throughput, accuracy and how time and memory grow with sequence
- * length — with the best of each column highlighted, and the sweep plotted on log–log axes.
+ * length — with the best of each column highlighted, the spans adaptive-span variants learned,
+ * and the sweep plotted on log–log axes.
  */
 import type { VariantResult, VariantsReport } from '../../../engine/src/schema/training';
 import { formatBytes, formatCount, formatPercent, formatUs } from '../../../engine/src/util/format';
@@ -9,10 +10,12 @@ import { binaryTicks, decadeTicks } from '../charts/loglog';
 import { card, Child, emptyState, h } from '../dom';
 import { localTime } from '../model/run-label';
 import { flopLabel, shortModel, variantsPickerLabel } from '../model/train-label';
+import { variantNote } from '../model/learned-spans';
 import { bestPerColumn, columnValue, growthReading, sweepSeries, VariantColumn } from '../model/variant-table';
 import { AppState, selectedVariants } from '../state';
 import { chartSlot } from './chart-slot';
 import { docPicker } from './doc-picker';
+import { learnedSpansGrid } from './learned-spans';
 import { seriesLegend, sweepFigure } from './variants-plot';
 import { chartView, type Fittable, type View, type ViewContext } from './view';
 
@@ -33,6 +36,24 @@ const COLUMNS: Array<{ key: VariantColumn; label: string; cell(v: VariantResult)
   { key: 'growthMemory', label: 'memory growth', cell: (v) => growthCell(v.growth.memory) },
 ];
 
+/** Mixer's fixed length, and where the learned spans of an adaptive-span variant are shown. */
+function variantNotes(v: VariantResult, maxSeq: number): Child {
+  const note = variantNote(v.variant.attention, maxSeq);
+  if (!note && !v.spans) return null;
+  return h('div', { class: 'twb-variant-note' }, note ?? null, v.spans ? h('span', { class: 'twb-variant-spans' }, `${note ? ' · ' : ''}spans learned per head: below`) : null);
+}
+
+/** One grid of learned spans per adaptive-span variant that was trained on the task. */
+function spansCard(r: VariantsReport): HTMLElement | null {
+  const withSpans = r.variants.filter((v) => v.spans);
+  if (withSpans.length === 0) return null;
+  const source = `in ${r.config.trainSteps} training steps of ${r.config.task ?? 'the task'}`;
+  return card(
+    'Learned attention spans',
+    ...withSpans.map((v) => h('div', { class: 'twb-variant-spans-block', attrs: { 'data-variant': v.label } }, h('h3', { class: 'twb-mono' }, v.label), learnedSpansGrid(v.spans!, source))),
+  );
+}
+
 function variantTable(r: VariantsReport): HTMLElement {
   const best = bestPerColumn(r.variants);
   return h(
@@ -49,7 +70,7 @@ function variantTable(r: VariantsReport): HTMLElement {
           h(
             'tr',
             { class: v.error ? 'twb-variant-failed' : '', attrs: { 'data-variant': v.label } },
-            h('td', {}, h('span', { class: 'twb-mono' }, v.variant.attention), v.error ? h('div', { class: 'twb-error-text twb-variant-error' }, v.error) : null),
+            h('td', {}, h('span', { class: 'twb-mono' }, v.variant.attention), variantNotes(v, r.spec.maxSeq), v.error ? h('div', { class: 'twb-error-text twb-variant-error' }, v.error) : null),
             h('td', {}, v.variant.shareLayers),
             ...COLUMNS.map((c) => {
               const isBest = best[c.key].has(i);
@@ -100,6 +121,7 @@ function renderVariants(root: HTMLElement, s: AppState, ctx: ViewContext): Fitta
         picker,
       ),
       card(`Side by side at seq ${c.seq}`, variantTable(r), h('p', { class: 'twb-dim' }, 'Highlighted: the best value of each column. FLOPs per step are counted from the shapes; everything else is measured. Growth: the least-squares slope of log time (or memory) over log sequence length across the sweep — about 1 is linear, about 2 quadratic.')),
+      spansCard(r),
       h('div', { class: 'twb-grid' }, card('Step time against sequence length', seriesLegend(keys, timeFailed), time.el), card('Peak memory against sequence length', seriesLegend(keys, memoryFailed), memory.el)),
       card('Warnings', r.warnings.length ? h('ul', { class: 'twb-warnings' }, ...r.warnings.map((w) => h('li', {}, w))) : h('p', { class: 'twb-dim' }, 'No warnings.')),
     ),

@@ -4,6 +4,12 @@
  * at this length (analysis/transformer-flops.ts). What ONNX Runtime gains differs from training:
  * the ONNX export runs window and BigBird as dense attention under a mask (no saving), so inference
  * gets Linformer (encoders only), while tfjs training computes window attention block by block.
+ * Dynamic convolution is linear in both runtimes but not suggested: its taps are element-wise
+ * slices, multiplies and sums that a FLOP ratio misprices (measured on the 2-core machine: with
+ * K = 31, tiny-gpt b8×s128 in ORT 379 ms against dense's 219 ms, where FLOPs predict a speedup; a
+ * tfjs step of tiny-bert at seq 512 9.4 s against 4.9 s), so the decoder's quiet reason names it
+ * with the command that measures it. A mixer run's fixed length goes into the advice's warnings
+ * (`attentionWarnings`).
  */
 import type { TransformerSpec } from '../../model/spec';
 import type { AttentionVariant } from '../../model/variants';
@@ -11,7 +17,7 @@ import { formatAttention, validateAttention } from '../../model/variants';
 import { builtinSpec } from '../../profile/model-source';
 import { transformerFlops } from '../../analysis/transformer-flops';
 import { inferenceFacts } from '../facts';
-import { amdahl, pct, Rule, RuleContext, RuleOutcome, suggest } from './types';
+import { AdvisableDocument, amdahl, pct, Rule, RuleContext, RuleOutcome, suggest } from './types';
 
 /** The seq²-growing part must take this share of time before a variant is worth its accuracy risk. */
 export const MIN_QUADRATIC_SHARE = 0.2;
@@ -43,7 +49,7 @@ function inferenceOutcome(ctx: RuleContext): RuleOutcome {
   const f = inferenceFacts(run);
   if (f.quadraticShare < MIN_QUADRATIC_SHARE) return { quiet: `the seq²-growing part of attention takes ${pct(f.quadraticShare)} of kernel time at seq ${run.config.seq} (needs ≥ ${pct(MIN_QUADRATIC_SHARE)})` };
   if (spec.kind === 'decoder') {
-    return { quiet: `${pct(f.quadraticShare)} of time grows with seq², but ONNX Runtime gains nothing from window or BigBird here (the export runs them as dense attention under a mask) and Linformer cannot be causal: compare variants in training with twb sweep` };
+    return { quiet: `${pct(f.quadraticShare)} of time grows with seq², but ONNX Runtime gains nothing from window or BigBird here (the export runs them as dense attention under a mask) and Linformer cannot be causal. Dynamic convolution is causal and linear in ONNX Runtime too, but not estimated here: its K taps are element-wise slices that FLOP counts do not price (measure it: twb profile ${run.model.source} --attention dynamic-conv:7); compare variants in training with twb sweep` };
   }
   const k = pow2Below(Math.min(run.config.seq, spec.maxSeq) / 4, 16);
   const variant: AttentionVariant = { kind: 'linformer', k };
@@ -109,6 +115,27 @@ function trainingOutcome(ctx: RuleContext): RuleOutcome {
     },
     warnings: [`a query no longer sees keys more than ${window} positions away: check the task accuracy (twb sweep --variants dense,window:${window} --task ${run.config.task} compares both)`],
   });
+}
+
+/**
+ * Caveats of the run's own attention variant for every figure of the advice: a mixer's weights are
+ * sized to maxSeq, so it mixes a fixed number of positions and its costs hold at that length only.
+ */
+export function attentionWarnings(doc: AdvisableDocument): string[] {
+  let spec: TransformerSpec | undefined;
+  let seq: number | undefined;
+  if (doc.kind === 'training') {
+    spec = doc.run.spec;
+    seq = doc.run.config.seq;
+  } else if (doc.kind === 'inference') {
+    spec = specOf(doc.run.model.source, doc.run.config.attention, doc.run.config.shareLayers);
+    seq = doc.run.config.seq;
+  }
+  if (spec?.attention?.kind !== 'mixer') return [];
+  const n = spec.maxSeq;
+  return [
+    `the model uses --attention mixer, which mixes a fixed number of positions (maxSeq ${n}): its token-mixing weights are ${n} × ${n} per layer, a shorter sequence uses their top-left block and a longer one cannot run; the estimates hold at seq ${seq}, and a change of sequence length needs the model rebuilt (and retrained) for it`,
+  ];
 }
 
 export const attentionRule: Rule = {
