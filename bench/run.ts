@@ -14,9 +14,10 @@
  *  (g) a real 2-stage pipeline of ORT workers against the whole model in one session, and against
  *      the simulator fed the measured stage times (bench/pipeline.ts)
  *  (h) the advisor's speed estimates (INT8, INT4, threads) against the measured change (bench/advisor.ts)
- *  (i) trace import: the 51 MiB realdata Kineto trace imported (gunzip, streamed parse, analysis)
- *      against plain JSON.parse of the same unzipped text (goal ≤ 1.5×), and the import's peak memory
- *      against the unzipped size (bench/trace-import.ts)
+ *  (i) trace import: the 51 MiB realdata Kineto trace, unzipped, imported (streamed parse,
+ *      analysis) against plain JSON.parse of the same file (goal ≤ 1.5×), with the .gz import and
+ *      JSON.parse of the text already in memory beside it, and the import's peak memory against the
+ *      unzipped size (bench/trace-import.ts)
  * No assertions: these machines are noisy, so figures are reported, not enforced.
  */
 import * as os from 'node:os';

@@ -1,15 +1,18 @@
 /**
- * Trace import benchmark (issue #8 point 7): `importTrace` on the 51 MiB realdata Kineto trace
- * (gzip, streamed, analysed) against a plain `JSON.parse` of the same JSON text already gunzipped
- * (the gunzip is not counted on that side), alternated over rounds in one process (goal ≤ 1.5×),
- * with the stream reader alone (no-op consumer) beside it to show which part costs what;
- * and the peak memory of an import in a fresh child process against the file's unzipped size,
+ * Trace import benchmark (issue #8 point 7): `importTrace` of the 51 MiB realdata Kineto trace
+ * against a plain `JSON.parse` of the same unzipped bytes, alternated over rounds in one process
+ * (goal ≤ 1.5×). Both sides start from the unzipped JSON file on disk: the import streams, parses,
+ * collects and analyses it; the baseline is `JSON.parse(readFileSync(file, 'utf8'))`. Beside it,
+ * for judging: the import of the original .gz (gunzip included), the baseline without the read
+ * and decode (JSON.parse of a string already in memory), and the stream reader alone (no-op
+ * consumer). Then the peak memory of an import in a fresh child process against the unzipped size,
  * beside the same child's memory when it only loads the code, and when it JSON.parses the file.
  *
  * Run alone: `node --import tsx bench/trace-import.ts`; `runTraceImportBench()` is for bench/run.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
@@ -38,7 +41,22 @@ function collectGarbage(): void {
 async function child(mode: ChildMode, file: string): Promise<void> {
   if (mode === 'import') await importTrace(file);
   else if (mode === 'parse') JSON.parse(gunzipSync(readFileSync(file)).toString('utf8'));
-  process.stdout.write(`${process.resourceUsage().maxRSS * 1024}\n`);
+  process.stdout.write(`${peakRssBytes()}\n`);
+}
+
+/**
+ * This process's peak resident memory. VmHWM belongs to the address space exec made, while
+ * getrusage's maxrss can keep the parent's high-water mark from before exec (so every child would
+ * report at least the size of the bench process that spawned it).
+ */
+function peakRssBytes(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 function peakRss(mode: ChildMode): number {
@@ -49,37 +67,50 @@ function peakRss(mode: ChildMode): number {
 }
 
 export async function runTraceImportBench(): Promise<BenchRow[]> {
-  const text = gunzipSync(readFileSync(TRACE)).toString('utf8');
-  const jsonBytes = Buffer.byteLength(text);
-  const parseMs: number[] = [];
-  const importMs: number[] = [];
-  const readMs: number[] = [];
+  const bytes = gunzipSync(readFileSync(TRACE));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'twb-bench-trace-'));
+  const json = path.join(dir, path.basename(TRACE, '.gz'));
+  writeFileSync(json, bytes);
+  try {
+    return await timeImports(json, bytes.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function timeImports(json: string, jsonBytes: number): Promise<BenchRow[]> {
+  const text = readFileSync(json, 'utf8');
+  const ms = { parseFile: [] as number[], parseText: [] as number[], importJson: [] as number[], importGz: [] as number[], read: [] as number[] };
   let events = 0;
+  const timed = async (into: number[], work: () => unknown) => {
+    collectGarbage();
+    const t = performance.now();
+    await work();
+    into.push(performance.now() - t);
+  };
   // One untimed import first: the first round would otherwise also time the JIT warming up.
-  await importTrace(TRACE);
+  await importTrace(json);
   for (let r = 0; r < ROUNDS; r++) {
-    collectGarbage();
-    let t = performance.now();
-    events = (JSON.parse(text) as { traceEvents: unknown[] }).traceEvents.length;
-    parseMs.push(performance.now() - t);
-    collectGarbage();
-    t = performance.now();
-    await importTrace(TRACE);
-    importMs.push(performance.now() - t);
-    collectGarbage();
-    t = performance.now();
-    await readTraceEvents(TRACE, { onEvents: () => undefined });
-    readMs.push(performance.now() - t);
+    await timed(ms.parseFile, () => (events = (JSON.parse(readFileSync(json, 'utf8')) as { traceEvents: unknown[] }).traceEvents.length));
+    await timed(ms.importJson, () => importTrace(json));
+    await timed(ms.parseText, () => JSON.parse(text));
+    await timed(ms.importGz, () => importTrace(TRACE));
+    await timed(ms.read, () => readTraceEvents(json, { onEvents: () => undefined }));
   }
   const median = (xs: number[]) => percentile(xs, 50);
-  const ratio = median(importMs) / median(parseMs);
+  const per = (xs: number[], base: number[]) => (median(xs) / median(base)).toFixed(2);
+  const ratio = median(ms.importJson) / median(ms.parseFile);
+  const rounds = (xs: number[]) => xs.map((x) => x.toFixed(0)).join('/');
   const [imported, parsed, idle] = (['import', 'parse', 'idle'] as const).map(peakRss);
   return [
     {
       name: '(i) trace import / JSON.parse, 51 MiB Kineto trace',
       value: ratio.toFixed(3),
       goal: '≤ 1.5',
-      detail: `import ${median(importMs).toFixed(0)} ms (gzip stream, ${events} events, analysed; the stream reader alone ${median(readMs).toFixed(0)} ms = ${(median(readMs) / median(parseMs)).toFixed(2)}×) vs JSON.parse ${median(parseMs).toFixed(0)} ms of the gunzipped text; medians of ${ROUNDS} rounds (best ${Math.min(...importMs).toFixed(0)} vs ${Math.min(...parseMs).toFixed(0)} ms), full GC before each; rounds ${importMs.map((x) => x.toFixed(0)).join('/')} vs ${parseMs.map((x) => x.toFixed(0)).join('/')} ms`,
+      detail:
+        `import of the unzipped file ${median(ms.importJson).toFixed(0)} ms (${events} events, streamed, analysed) vs JSON.parse(readFileSync) of it ${median(ms.parseFile).toFixed(0)} ms; ` +
+        `against JSON.parse of the text already in memory (${median(ms.parseText).toFixed(0)} ms) the import is ${per(ms.importJson, ms.parseText)}×, the import of the .gz (gunzip included, ${median(ms.importGz).toFixed(0)} ms) ${per(ms.importGz, ms.parseText)}×, the stream reader alone (${median(ms.read).toFixed(0)} ms) ${per(ms.read, ms.parseText)}×; ` +
+        `medians of ${ROUNDS} rounds, full GC before each; rounds import ${rounds(ms.importJson)} vs parse ${rounds(ms.parseFile)} ms`,
     },
     {
       name: '(i) trace import peak RSS / unzipped size',
