@@ -8,6 +8,7 @@
 import type { Tensor, Tensor2D, Tf } from '../runtime/tfjs';
 import type { TransformerSpec } from '../model/spec';
 import { formatAttention } from '../model/variants';
+import { convTapsBefore } from '../model/attention-masks';
 import type { TfOps } from './tf-ops';
 
 export interface MixingInputs {
@@ -27,7 +28,7 @@ export function gelu(tf: Tf, u: Tensor): Tensor {
 }
 
 /** x [..., in] · `${prefix}/weight` [in, out] + bias, as one 2-D product (the fast one on wasm). */
-function project(tf: Tf, ops: TfOps, x: Tensor, param: MixingInputs['param'], prefix: string): Tensor {
+export function project(tf: Tf, ops: TfOps, x: Tensor, param: MixingInputs['param'], prefix: string): Tensor {
   const w = param(`${prefix}/weight`);
   const [inDim, outDim] = w.shape as [number, number];
   const y = ops.matMul(tf.reshape(x, [-1, inDim]), w);
@@ -77,7 +78,7 @@ export function dynamicConvBlock(tf: Tf, ops: TfOps, spec: TransformerSpec, a: M
   const v = maskPadding(tf, project(tf, ops, a.h, a.param, 'attn/v_proj'), a.keyMask);
   const logits = project(tf, ops, a.h, a.param, 'attn/dynconv_kernel'); // [B, S, heads·K], head-major
   const w = tf.softmax(tf.reshape(logits, [batch, seq, heads, k]), -1);
-  const before = a.causal ? k - 1 : Math.floor((k - 1) / 2);
+  const before = convTapsBefore(spec.kind, k);
   const padded = tf.pad(v, [[0, 0], [before, k - 1 - before], [0, 0]]);
   // Tap by tap: shifted v [B, S, heads, D] times its weight [B, S, heads, 1], summed. Stacking the
   // K shifted copies into one [B·S, heads, D, K] tensor instead is ~10× slower on wasm (the

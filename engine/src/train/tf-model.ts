@@ -9,7 +9,7 @@ import type { TransformerSpec } from '../model/spec';
 import { attentionWeights, validateAttention, weightLayer } from '../model/variants';
 import { TwbError } from '../util/errors';
 import { attention } from './attention-tf';
-import { dynamicConvBlock, gelu, mixerBlock } from './mixing-tf';
+import { dynamicConvBlock, gelu, mixerBlock, project } from './mixing-tf';
 import { tfOps } from './tf-ops';
 
 const LN_EPSILON = 1e-5;
@@ -106,13 +106,7 @@ export function createTfTransformer(tf: Tf, spec: TransformerSpec, weights: Read
     const normed = tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, LN_EPSILON)));
     return tf.add(tf.mul(normed, v(`${prefix}/scale`)), v(`${prefix}/bias`));
   };
-  const dense = (x: Tensor, prefix: string): Tensor => {
-    const w = v(`${prefix}/weight`);
-    const [inDim, outDim] = w.shape;
-    const lead = x.shape.slice(0, -1);
-    const y = ops.matMul(tf.reshape(x, [-1, inDim]), w);
-    return tf.add(tf.reshape(y, [...lead, outDim]), v(`${prefix}/bias`));
-  };
+  const dense = (x: Tensor, prefix: string): Tensor => project(tf, ops, x, v, prefix);
 
   const forward = (ids: Tensor2D, keyMask?: Tensor2D, hook?: BlockHook): Tensor => {
     const [batch, seq] = ids.shape;
