@@ -1,6 +1,7 @@
 // Builds every bundle into dist/:
 //   twb.js            the CLI (node)              engine-server.js  the engine child process (node)
 //   pipeline-worker.js  one pipeline stage's worker thread (node), loaded by twb.js and engine-server.js
+//   trace-worker.js   a worker thread of the parallel trace import (node), loaded by twb.js and engine-server.js
 //   extension.js      the VS Code extension host  webview/main.js   the webview app (browser) + main.css
 // onnxruntime-node stays external (a native module); vscode is provided by the editor. tfjs's
 // JavaScript is bundled; its .wasm binaries are copied to dist/tfjs; the optional native tfjs
@@ -18,6 +19,8 @@ const targets = [
   { ...node, entryPoints: { 'engine-server': 'engine/src/server/main.ts' }, outdir: 'dist' },
   // A worker thread per pipeline stage (engine/src/pipeline/measure.ts looks for it beside the bundle).
   { ...node, entryPoints: { 'pipeline-worker': 'engine/src/pipeline/stage-worker.ts' }, outdir: 'dist' },
+  // A worker thread of the parallel trace import (engine/src/trace/range-workers.ts looks for it beside the bundle).
+  { ...node, entryPoints: { 'trace-worker': 'engine/src/trace/range-worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { extension: 'extension/src/extension.ts' }, outdir: 'dist' },
   webviewBuildOptions('dist/webview'),
 ].filter((t) => existsSync(Object.values(t.entryPoints)[0]));

@@ -91,7 +91,7 @@ before(
       await timed('install code-server', installCodeServer);
       vsix = await timed('npm run package', buildVsix);
       // Without them the panel stays blank and the profile wait below would only time out.
-      assertVsixHas(vsix, ['dist/extension.js', 'dist/engine-server.js', 'dist/pipeline-worker.js', 'dist/webview/main.js']);
+      assertVsixHas(vsix, ['dist/extension.js', 'dist/engine-server.js', 'dist/pipeline-worker.js', 'dist/trace-worker.js', 'dist/webview/main.js']);
       const prepare = async (workspace: string) => {
         // Not a model: 100 bytes of text. The editor must say so instead of spinning.
         await fs.writeFile(path.join(workspace, 'broken.onnx'), 'this is not an ONNX model, only text '.repeat(3).slice(0, 100));

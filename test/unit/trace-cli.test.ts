@@ -85,4 +85,8 @@ test('usage errors exit 2 and name the problem', async () => {
   const help = await twb('help');
   assert.match(help.stdout, /twb import <trace> \[--json FILE\] \[--top N\]/);
   assert.match(help.stdout, /twb import options:/);
+  assert.match(help.stdout, /--threads N/);
+  const threads = await twb('import', 'nope.pt.trace.json', '--threads', '0');
+  assert.equal(threads.code, 2);
+  assert.match(threads.stderr, /--threads must be at least 1, got 0/);
 });

@@ -2,15 +2,17 @@
  * `twb import` of an ONNX Runtime profile file (issue #8 points 1 and 6): the engine profiles
  * builtin:tiny-gpt keeping ORT's own profile file, the importer reads that file, and the two agree
  * on every op type's calls and total time — the same run seen through `twb profile` and `twb import`.
+ * Read in ranges on several threads (parallel-read.ts), the file imports to the same document.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { defaultDeps, profileInference } from '../../engine/src/profile/profiler';
 import { validateTraceRun } from '../../engine/src/schema/validate-trace';
 import { importTrace } from '../../engine/src/trace/import';
+import { readInParallel } from '../../engine/src/trace/parallel-read';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'twb-trace-ort-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -41,4 +43,10 @@ test('an imported ORT profile agrees with twb profile on op types: calls and tot
   assert.equal(trace.kernels.length, 0, 'a CPU ORT profile has no GPU kernels');
   assert.equal(trace.gpu, null);
   assert.ok(trace.timeline.lanes.some((l) => l.kind === 'cpu'));
+
+  // ORT writes a top-level array; read in ranges on several threads it imports the same.
+  const now = () => new Date('2026-11-29T12:00:00Z');
+  const rangeBytes = Math.ceil(statSync(file).size / 10);
+  assert.ok(await readInParallel(file, statSync(file).size, { parallel: { threads: 3, minBytes: 0, rangeBytes } }), 'the ranges are read in parallel');
+  assert.deepEqual(await importTrace(file, { now, parallel: { threads: 3, minBytes: 0, rangeBytes } }), await importTrace(file, { now, parallel: { threads: 1 } }));
 });

@@ -17,6 +17,7 @@ export const IMPORT_OPTIONS: Record<string, OptionSpec> = {
   json: { kind: 'string', arg: 'FILE', help: 'write the imported trace (JSON) to FILE' },
   save: { kind: 'flag', help: 'also keep it in .twb/runs/ of the current folder' },
   top: { kind: 'int', arg: 'N', help: 'rows in the printed tables (default 15)' },
+  threads: { kind: 'int', arg: 'N', help: 'threads that read a big plain-JSON trace (default: the cores, at most 4; 1 reads on one thread)' },
   quiet: { kind: 'flag', help: 'print no progress' },
   debug: { kind: 'flag', help: 'print stack traces of failures' },
 };
@@ -29,6 +30,8 @@ export async function importCommand(args: ParsedArgs, io: CliIO, signal?: AbortS
   if (args.positionals.length !== 1) throw new TwbError('usage', `twb import needs one trace file (*.pt.trace.json[.gz], onnxruntime_profile_*.json or a chrome trace), got ${args.positionals.length}`);
   const top = (o.top as number | undefined) ?? 15;
   if (top < 1) throw new TwbError('usage', `--top must be at least 1, got ${top}`);
+  const threads = o.threads as number | undefined;
+  if (threads !== undefined && threads < 1) throw new TwbError('usage', `--threads must be at least 1, got ${threads}`);
   const file = path.resolve(io.cwd, args.positionals[0]);
   const onProgress = o.quiet
     ? undefined
@@ -37,7 +40,7 @@ export async function importCommand(args: ParsedArgs, io: CliIO, signal?: AbortS
       };
   let run: TraceRun;
   try {
-    run = await importTrace(file, { signal, onProgress, now });
+    run = await importTrace(file, { signal, onProgress, now, parallel: { threads } });
   } finally {
     io.status(null);
   }

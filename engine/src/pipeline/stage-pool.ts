@@ -4,10 +4,9 @@
  * message, an uncaught error, an unexpected exit, cancellation) settles one `failed` promise that
  * every wait races against, so the first problem ends the measurement with its message.
  */
-import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
 import { ErrorCode, TwbError } from '../util/errors';
+import { workerEntry } from '../util/worker-entry';
 import type { FromWorker, StageWorkerData, ToWorker } from './stage-worker';
 
 /** One worker thread per pipeline stage. */
@@ -38,7 +37,7 @@ export class StagePool {
         peers[b][a] = port2;
       }
     }
-    const entry = workerEntry();
+    const entry = workerEntry(__dirname, 'pipeline-worker', 'stage-worker.ts');
     data.forEach((d, p) => {
       const ports = peers[p].filter((x): x is MessagePort => x !== null);
       const w = new Worker(entry.script, { eval: entry.eval, workerData: { ...d, peers: peers[p] }, transferList: ports });
@@ -90,22 +89,4 @@ export class StagePool {
     });
     await Promise.all(ended);
   }
-}
-
-/**
- * The worker's script: the bundle's `pipeline-worker.js` beside this file when built, else the
- * TypeScript source (tests run under `node --import tsx`). Node 20 does not apply `--import` hooks
- * to a worker's entry file, so the source is loaded through tsx's require hook from a small eval.
- */
-function workerEntry(): { script: string; eval: boolean } {
-  const bundled = path.join(__dirname, 'pipeline-worker.js');
-  if (existsSync(bundled)) return { script: bundled, eval: false };
-  const source = path.join(__dirname, 'stage-worker.ts');
-  let tsx: string;
-  try {
-    tsx = require.resolve('tsx/cjs');
-  } catch {
-    throw new TwbError('internal', `the pipeline worker script is missing: expected ${bundled} (run npm run build)`);
-  }
-  return { script: `require(${JSON.stringify(tsx)}); require(${JSON.stringify(source)});`, eval: true };
 }

@@ -104,6 +104,8 @@ export class TraceCollector {
   maxEnd = -Infinity;
   sawKineto = false;
   sawOrt = false;
+  /** B and E events read: a pair may straddle two ranges of a parallel import, which then reads the file on one thread. */
+  beginEnd = 0;
   readonly counts: CollectCounts = { nonObject: 0, badTime: 0, noDuration: 0, negativeDuration: 0, unmatchedEnd: 0, unclosedBegin: 0, ignored: 0 };
 
   private readonly open = new Map<number, OpenSlice[]>();
@@ -235,6 +237,7 @@ export class TraceCollector {
   }
 
   private begin(e: Ev): void {
+    this.beginEnd++;
     const ts = this.time(e);
     if (!Number.isFinite(ts)) return;
     const name = typeof e.name === 'string' ? e.name : String(e.name ?? '');
@@ -249,6 +252,7 @@ export class TraceCollector {
 
   /** E closes the most recent open B of its thread (the chrome trace format's rule). */
   private end(e: Ev): void {
+    this.beginEnd++;
     const ts = this.time(e);
     if (!Number.isFinite(ts)) return;
     const lane = this.laneOf(e);

@@ -4,7 +4,7 @@
  * however large the event's JSON was.
  */
 
-type TypedArray = Float64Array | Int32Array | Uint8Array | Int16Array;
+export type TypedArray = Float64Array | Int32Array | Uint8Array | Int16Array;
 type TypedCtor<T extends TypedArray> = { new (n: number): T };
 
 /** A typed array that grows when full; `data` may be longer than `length`. */
@@ -23,10 +23,21 @@ export class Column<T extends TypedArray> {
     this.data[this.length++] = v;
   }
 
-  private grow(): void {
+  /** Appends all of `src`, each value through `map` when given (ids of another table turned into this one's). */
+  append(src: ArrayLike<number>, map?: (v: number) => number): void {
+    const n = src.length;
+    if (this.length + n > this.data.length) this.grow(this.length + n);
+    const data = this.data;
+    let k = this.length;
+    if (map) for (let i = 0; i < n; i++) data[k++] = map(src[i]);
+    else for (let i = 0; i < n; i++) data[k++] = src[i];
+    this.length = k;
+  }
+
+  private grow(atLeast = 0): void {
     // Doubling while small (fewer copies), by half once big (less slack in the largest columns).
     const n = this.data.length;
-    const next = new this.ctor(n < 1 << 20 ? n * 2 : Math.ceil(n * 1.5));
+    const next = new this.ctor(Math.max(atLeast, n < 1 << 20 ? n * 2 : Math.ceil(n * 1.5)));
     next.set(this.data as never);
     this.data = next;
   }

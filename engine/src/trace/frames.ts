@@ -28,7 +28,8 @@ export class FrameTable {
   private readonly ids = new Map<string, number>();
   private readonly stacks = new Map<string, number>();
 
-  private intern(f: TraceFrame): number {
+  /** The id of a frame, added if new. */
+  intern(f: TraceFrame): number {
     const key = `${f.file}\u0000${f.line}\u0000${f.fn}`;
     let id = this.ids.get(key);
     if (id === undefined) {

@@ -29,6 +29,12 @@ export interface ScanOptions {
   name: string;
   /** Largest top-level non-event value kept for onMeta, bytes; bigger ones are skipped with a warning. */
   maxMetaBytes?: number;
+  /**
+   * Start inside the events array at byte `at`, just after the comma between two events (a range
+   * of the file read on its own, parallel-read.ts); the first event has been checked by whoever
+   * read the start of the file.
+   */
+  resume?: { at: number; container: 'object' | 'array' };
 }
 
 export interface ScanSummary {
@@ -53,6 +59,8 @@ const MAX_KEY_BYTES = 64 * 1024;
 /** Failed shortcuts after which the byte loop is used alone (each failure costs one extra JSON.parse). */
 const MAX_FAILED_TRIALS = 4;
 const HEAD_BYTES = 64;
+/** Boundaries flushed one by one while the separator is unknown (it is learnt from the first one that has a `}` and a `{` in the chunk). */
+const MAX_LEARN_TRIES = 8;
 
 const QUOTE = 0x22, BSLASH = 0x5c, COMMA = 0x2c, COLON = 0x3a;
 const LBRACE = 0x7b, RBRACE = 0x7d, LBRACKET = 0x5b, RBRACKET = 0x5d;
@@ -90,6 +98,7 @@ export class TraceScanner {
   /** The bytes between two events (`}` … `{`), learnt from the first boundary the byte loop finds. */
   private sep?: Buffer;
   private sepComma = 0;
+  private learnTries = 0;
   private truncated?: { atByte: number; detail: string };
   private readonly warnings: string[] = [];
   private readonly stats = { fastBatches: 0, scannedBatches: 0, failedTrials: 0 };
@@ -100,6 +109,12 @@ export class TraceScanner {
     private readonly opts: ScanOptions,
   ) {
     this.maxMetaBytes = opts.maxMetaBytes ?? DEFAULT_MAX_META_BYTES;
+    if (opts.resume) {
+      this.base = opts.resume.at;
+      this.head = Buffer.alloc(HEAD_BYTES);
+      this.firstChecked = true;
+      this.enterEvents(opts.resume.container, 0);
+    }
   }
 
   /** Scans the next chunk; throws TwbError('io') on bad JSON or on a file that is not a trace. */
@@ -124,6 +139,20 @@ export class TraceScanner {
     }
     if (this.events === 0 && !this.truncated) this.warnings.push('the trace holds no events');
     return { container: this.container, jsonBytes: this.base, events: this.events, ...(this.truncated ? { truncated: this.truncated } : {}), warnings: this.warnings, stats: this.stats };
+  }
+
+  /**
+   * Call instead of `end` when the input was a range of the file that stops just before the comma
+   * between two events: delivers the last events and reports what was read. Throws when the range
+   * did not stop there (outside the events array, inside an event or a string): JSON.parse of the
+   * rest fails then, by the argument in this file's header.
+   */
+  cut(): ScanSummary {
+    if (this.mode !== EVENTS) throw new TwbError('internal', `the range ending at byte ${this.base} does not end inside the events array`);
+    const text = this.takeText(Buffer.alloc(0), 0, 0);
+    if (blankText(text)) throw new TwbError('internal', `the range ending at byte ${this.base} ends after a comma, not an event`);
+    this.deliver(this.parse(text, this.pendingAt));
+    return { container: this.container, jsonBytes: this.base, events: this.events, warnings: this.warnings, stats: this.stats };
   }
 
   private step(buf: Buffer, i: number): number {
@@ -275,7 +304,9 @@ export class TraceScanner {
       if (buf[j] === COMMA) {
         last = j;
         i = j + 1;
-        if (!this.firstChecked) from = this.flush(buf, from, j);
+        // Flushing at the very first boundaries checks the first event early and learns the
+        // separator, so that the shortcut can start with the next chunk.
+        if (!this.firstChecked || (!this.sep && this.learnTries++ < MAX_LEARN_TRIES)) from = this.flush(buf, from, j);
         continue;
       }
       if (buf[j] === RBRACE) throw this.bad(this.base + j, "expected ',' or ']' after an event, found '}'");

@@ -5,6 +5,14 @@
  */
 import type { LaneKind } from '../schema/trace';
 
+export interface LaneState {
+  pid: unknown[];
+  tid: unknown[];
+  processNames: Array<[string, string]>;
+  processLabels: Array<[string, string]>;
+  threadNames: Array<[string, string]>;
+}
+
 export class LaneTable {
   readonly pid: unknown[] = [];
   readonly tid: unknown[] = [];
@@ -48,6 +56,20 @@ export class LaneTable {
     if (name === 'process_name') this.processNames.set(String(pid), value);
     else if (name === 'process_labels') this.processLabels.set(String(pid), value);
     else if (name === 'thread_name') this.threadNames.set(`${String(pid)}\u0000${String(tid)}`, value.trim());
+  }
+
+  /** The table as plain data, to cross a worker boundary (collect-part.ts). */
+  state(): LaneState {
+    return { pid: this.pid, tid: this.tid, processNames: [...this.processNames], processLabels: [...this.processLabels], threadNames: [...this.threadNames] };
+  }
+
+  /** Adds another table's lanes, in its order, and its names (later ones win, as in one table); returns its lane ids mapped to this table's. */
+  merge(s: LaneState): Int32Array {
+    const ids = Int32Array.from(s.pid, (pid, k) => this.of(pid, s.tid[k]));
+    for (const [k, v] of s.processNames) this.processNames.set(k, v);
+    for (const [k, v] of s.processLabels) this.processLabels.set(k, v);
+    for (const [k, v] of s.threadNames) this.threadNames.set(k, v);
+    return ids;
   }
 
   /** `python3.10 · thread 785244 (pt_main_thread)`, `GPU 1 · stream 7`, `Spans · PyTorch Profiler`. */

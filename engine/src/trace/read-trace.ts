@@ -9,7 +9,7 @@ import { constants as zlibConstants, createGunzip, ZlibOptions } from 'node:zlib
 import type { Readable, TransformOptions } from 'node:stream';
 import { throwIfAborted } from '../util/abort';
 import { TwbError } from '../util/errors';
-import { DEFAULT_MAX_META_BYTES, TraceScanner } from './json-scan';
+import { DEFAULT_MAX_META_BYTES, ScanSummary, TraceScanner } from './json-scan';
 
 export interface TraceReadOptions {
   /** Batches of parsed elements of the top-level `traceEvents` array (object form) or of the top-level array (array form), in file order. */
@@ -53,10 +53,51 @@ const GZIP_READ_BYTES = 64 * 1024;
 const GUNZIP_OPTIONS: ZlibOptions & TransformOptions = { chunkSize: CHUNK_BYTES, readableHighWaterMark: 4 * CHUNK_BYTES, finishFlush: zlibConstants.Z_SYNC_FLUSH };
 
 export async function readTraceEvents(path: string, opts: TraceReadOptions): Promise<TraceReadResult> {
-  const what = `reading the trace "${path}"`;
-  throwIfAborted(opts.signal, what);
+  throwIfAborted(opts.signal, `reading the trace "${path}"`);
   const { fileBytes, gzip } = await probe(path);
-  const file = createReadStream(path, { highWaterMark: gzip ? GZIP_READ_BYTES : CHUNK_BYTES });
+  const scanner = new TraceScanner({ onEvents: opts.onEvents, onMeta: opts.onMeta }, { name: path, maxMetaBytes: opts.maxMetaBytes ?? DEFAULT_MAX_META_BYTES });
+  const summary = await pump(path, { gzip }, fileBytes, scanner, () => scanner.end(), opts);
+  return {
+    container: summary.container,
+    gzip,
+    fileBytes,
+    jsonBytes: summary.jsonBytes,
+    events: summary.events,
+    ...(summary.truncated ? { truncated: summary.truncated } : {}),
+    warnings: summary.warnings,
+  };
+}
+
+/** A byte range of a plain JSON trace that starts and ends between two events (parallel-read.ts). */
+export interface TraceRange {
+  /** 0, or the byte after the comma between two events. */
+  start: number;
+  /** The comma between two events (exclusive), or the file's size for the last range. */
+  end: number;
+  /** Whether the range runs to the end of the file. */
+  last: boolean;
+  /** The events array's container, known from the first range; needed by every other one. */
+  container?: 'object' | 'array';
+}
+
+/**
+ * Reads one range of a plain (not gzip) trace as readTraceEvents reads a whole one; progress counts
+ * the range's bytes. Throws, besides readTraceEvents' errors, when a range that is not the last
+ * does not end between two events.
+ */
+export async function readTraceRange(path: string, range: TraceRange, opts: TraceReadOptions): Promise<ScanSummary> {
+  throwIfAborted(opts.signal, `reading the trace "${path}"`);
+  const resume = range.start > 0 ? { at: range.start, container: range.container ?? 'object' } : undefined;
+  const scanner = new TraceScanner({ onEvents: opts.onEvents, onMeta: opts.onMeta }, { name: path, maxMetaBytes: opts.maxMetaBytes ?? DEFAULT_MAX_META_BYTES, resume });
+  return pump(path, { gzip: false, start: range.start, end: range.end }, range.end - range.start, scanner, () => (range.last ? scanner.end() : scanner.cut()), opts);
+}
+
+/** Streams the file (or bytes [start, end) of it) through the scanner, then settles with `finish`. */
+async function pump(path: string, where: { gzip: boolean; start?: number; end?: number }, total: number, scanner: TraceScanner, finish: () => ScanSummary, opts: TraceReadOptions): Promise<ScanSummary> {
+  const what = `reading the trace "${path}"`;
+  const { gzip } = where;
+  // An empty range would make `end` (inclusive) fall before `start`, which reads to the end of the file.
+  const file = createReadStream(path, { highWaterMark: gzip ? GZIP_READ_BYTES : CHUNK_BYTES, start: where.start, end: where.end === undefined ? undefined : Math.max(where.start ?? 0, where.end - 1) });
   const gunzip = gzip ? createGunzip(GUNZIP_OPTIONS) : undefined;
   const source: Readable = gunzip ? file.pipe(gunzip) : file;
   if (gunzip) file.on('error', (e) => gunzip.destroy(e));
@@ -64,8 +105,7 @@ export async function readTraceEvents(path: string, opts: TraceReadOptions): Pro
   const onAbort = () => source.destroy(new TwbError('cancelled', `${what} was cancelled`));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  const scanner = new TraceScanner({ onEvents: opts.onEvents, onMeta: opts.onMeta }, { name: path, maxMetaBytes: opts.maxMetaBytes ?? DEFAULT_MAX_META_BYTES });
-  const step = Math.max(1, Math.ceil(fileBytes / 100));
+  const step = Math.max(1, Math.ceil(total / 100));
   let reported = 0;
   try {
     for await (const chunk of source) {
@@ -73,21 +113,13 @@ export async function readTraceEvents(path: string, opts: TraceReadOptions): Pro
       scanner.push(chunk as Buffer);
       if (opts.onProgress && file.bytesRead - reported >= step) {
         reported = file.bytesRead;
-        opts.onProgress({ bytesRead: reported, fileBytes });
+        opts.onProgress({ bytesRead: reported, fileBytes: total });
       }
     }
     throwIfAborted(opts.signal, what);
-    const summary = scanner.end();
-    if (opts.onProgress && reported < fileBytes) opts.onProgress({ bytesRead: fileBytes, fileBytes });
-    return {
-      container: summary.container,
-      gzip,
-      fileBytes,
-      jsonBytes: summary.jsonBytes,
-      events: summary.events,
-      ...(summary.truncated ? { truncated: summary.truncated } : {}),
-      warnings: summary.warnings,
-    };
+    const summary = finish();
+    if (opts.onProgress && reported < total) opts.onProgress({ bytesRead: total, fileBytes: total });
+    return summary;
   } catch (e) {
     throwIfAborted(opts.signal, what);
     const err = e as NodeJS.ErrnoException;
@@ -105,7 +137,7 @@ export async function readTraceEvents(path: string, opts: TraceReadOptions): Pro
 }
 
 /** Size of the file and whether it is gzip (by its first two bytes, not its name). */
-async function probe(path: string): Promise<{ fileBytes: number; gzip: boolean }> {
+export async function probe(path: string): Promise<{ fileBytes: number; gzip: boolean }> {
   let handle: fsp.FileHandle | undefined;
   try {
     handle = await fsp.open(path, 'r');
