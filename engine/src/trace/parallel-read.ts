@@ -57,7 +57,8 @@ export async function readInParallel(
   const par = opts.parallel ?? {};
   const threads = parallelThreads(par);
   if (threads < 2 || fileBytes < (par.minBytes ?? DEFAULT_MIN_BYTES)) return undefined;
-  const ranges = await planRanges(file, fileBytes, Math.max(1, par.rangeBytes ?? DEFAULT_RANGE_BYTES));
+  // A file that cannot be opened now is left to the one-thread read, which says why.
+  const ranges = await planRanges(file, fileBytes, Math.max(1, par.rangeBytes ?? DEFAULT_RANGE_BYTES)).catch(() => undefined);
   if (!ranges) return undefined;
 
   const inner = new AbortController();
