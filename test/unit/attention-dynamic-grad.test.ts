@@ -13,7 +13,7 @@ import { SPAN_PENALTY, spanPenalty } from '../../engine/src/train/adaptive-span-
 import { tfOps } from '../../engine/src/train/tf-ops';
 import { attentionWeights, parseAttention } from '../../engine/src/model/variants';
 import type { TransformerSpec } from '../../engine/src/model/spec';
-import { createRng } from '../../engine/src/util/rng';
+import { normalizedError, randoms, readTensor } from './helpers/tf-check';
 import { ADAPTIVE_SPANS, blockReference, Values } from './helpers/attention-reference';
 
 const [B, HEADS, D, MAX_SEQ] = [2, 2, 4, 8];
@@ -42,11 +42,6 @@ const isSpan = (c: Case) => c.attention.startsWith('adaptive-span');
 
 function specOf(c: Case): TransformerSpec {
   return { layers: 1, hidden: HID, heads: HEADS, ffn: 8, vocab: 10, maxSeq: MAX_SEQ, kind: c.kind, attention: parseAttention(c.attention) };
-}
-
-function randoms(n: number, seed: number, std: number): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal() * std);
 }
 
 /** Encoders: the first sequence has two padded positions at the end, the second one. */
@@ -82,17 +77,11 @@ function blockOf(tf: Tf, c: Case, t: ReadonlyMap<string, Tensor>): Tensor {
 
 const tensorsOf = (tf: Tf, x: Values) => new Map([...x].map(([n, v]) => [n, tf.tensor(v.data, v.dims)]));
 
-function read(tf: Tf, t: Tensor): Float32Array {
-  const values = t.dataSync() as Float32Array;
-  tf.dispose(t);
-  return values;
-}
-
 test('each new block equals its plain-loop reference of the design (max abs diff ≤ 1e-5)', async () => {
   const { tf } = await loadTf('cpu');
   for (const c of CASES) {
     const x = inputsOf(c, 11);
-    const got = read(tf, tf.tidy(() => blockOf(tf, c, tensorsOf(tf, x))));
+    const got = readTensor(tf, tf.tidy(() => blockOf(tf, c, tensorsOf(tf, x))));
     const want = blockReference(specOf(c), x, keyMaskOf(c), B, c.seq);
     assert.equal(got.length, want.length, label(c));
     let diff = 0;
@@ -113,7 +102,7 @@ function gradientCheck(tf: Tf, c: Case): Map<string, { err: number; g: Float32Ar
   const loss = (vals: Values) => tf.tidy(() => tf.sum(tf.mul(tf.reshape(blockOf(tf, c, tensorsOf(tf, vals)), [-1]), tf.tensor1d(r))));
   const grads = tf.tidy(() =>
     tf.grads((...ts: Tensor[]) => tf.sum(tf.mul(tf.reshape(blockOf(tf, c, new Map(names.map((n, i) => [n, ts[i]]))), [-1]), tf.tensor1d(r))))(names.map((n) => tf.tensor(x.get(n)!.data, x.get(n)!.dims))),
-  ).map((g) => read(tf, g));
+  ).map((g) => readTensor(tf, g));
   const eps = 1e-2;
   const out = new Map<string, { err: number; g: Float32Array; fd: Float32Array }>();
   names.forEach((n, gi) => {
@@ -123,18 +112,12 @@ function gradientCheck(tf: Tf, c: Case): Map<string, { err: number; g: Float32Ar
       const at = (delta: number) => {
         const data = Float32Array.from(base.data);
         data[i] += delta;
-        return read(tf, loss(new Map([...x, [n, { dims: base.dims, data }]])))[0];
+        return readTensor(tf, loss(new Map([...x, [n, { dims: base.dims, data }]])))[0];
       };
       fd[i] = (at(eps) - at(-eps)) / (2 * eps);
     }
     const g = grads[gi];
-    let [num, gn, fn] = [0, 0, 0];
-    g.forEach((gv, i) => {
-      num += (gv - fd[i]) ** 2;
-      gn += gv ** 2;
-      fn += fd[i] ** 2;
-    });
-    out.set(n, { err: Math.sqrt(num) / Math.max(Math.sqrt(gn), Math.sqrt(fn), 1e-12), g, fd });
+    out.set(n, { err: normalizedError(g, fd), g, fd });
   });
   return out;
 }
@@ -165,7 +148,7 @@ test('a head at its largest span (p = 1) still gets gradients that can shrink it
   const x = inputsOf(c, 5);
   x.set('attn/span', { dims: [HEADS], data: new Float32Array(HEADS).fill(1) });
   const spanGrad = (f: (t: Map<string, Tensor>) => Tensor) =>
-    read(tf, tf.tidy(() => tf.grad((span: Tensor) => f(new Map([...tensorsOf(tf, x), ['attn/span', span]])))(tf.tensor1d(x.get('attn/span')!.data))));
+    readTensor(tf, tf.tidy(() => tf.grad((span: Tensor) => f(new Map([...tensorsOf(tf, x), ['attn/span', span]])))(tf.tensor1d(x.get('attn/span')!.data))));
   // Distances 4 and 5 sit on the ramp of z = 4: the attention itself passes a gradient at p = 1.
   const viaAttention = spanGrad((t) => tf.sum(tf.square(blockOf(tf, c, t))));
   assert.ok(viaAttention.every((v) => Math.abs(v) > 1e-6), `attention's span gradient at p = 1: ${viaAttention}`);
@@ -182,14 +165,14 @@ test('causal blocks leak no later position: outputs ≤ t ignore inputs > t, and
     const posAxis = isSpan(c) ? 2 : 1;
     const positionOf = (dims: number[], i: number) => Math.floor(i / dims.slice(posAxis + 1).reduce((a, b) => a * b, 1)) % c.seq;
     const outDims = isSpan(c) ? [B, HEADS, c.seq, D] : [B, c.seq, HID];
-    const base = read(tf, tf.tidy(() => blockOf(tf, c, tensorsOf(tf, x))));
+    const base = readTensor(tf, tf.tidy(() => blockOf(tf, c, tensorsOf(tf, x))));
     for (let t = 0; t < c.seq - 1; t++) {
       const perturbed: Values = new Map(x);
       for (const n of inputs) {
         const v = x.get(n)!;
         perturbed.set(n, { dims: v.dims, data: v.data.map((val, i) => (positionOf(v.dims, i) > t ? val + 3 + i : val)) });
       }
-      const got = read(tf, tf.tidy(() => blockOf(tf, c, tensorsOf(tf, perturbed))));
+      const got = readTensor(tf, tf.tidy(() => blockOf(tf, c, tensorsOf(tf, perturbed))));
       for (let i = 0; i < got.length; i++) {
         if (positionOf(outDims, i) <= t) assert.equal(got[i], base[i], `${label(c)}: output ${i} (position ≤ ${t}) moved`);
       }
@@ -197,7 +180,7 @@ test('causal blocks leak no later position: outputs ≤ t ignore inputs > t, and
       const pick = tf.tensor(Float32Array.from({ length: base.length }, (_, i) => (positionOf(outDims, i) === t ? 1 + (i % 3) : 0)), outDims);
       const grads = tf.tidy(() => tf.grads((...ts: Tensor[]) => tf.sum(tf.mul(blockOf(tf, c, new Map([...tensorsOf(tf, x), ...inputs.map((n, i) => [n, ts[i]] as const)])), pick)))(inputs.map((n) => tf.tensor(x.get(n)!.data, x.get(n)!.dims))));
       inputs.forEach((n, gi) => {
-        const g = read(tf, grads[gi]);
+        const g = readTensor(tf, grads[gi]);
         const dims = x.get(n)!.dims;
         g.forEach((v, i) => positionOf(dims, i) > t && assert.equal(v, 0, `${label(c)}: d out[${t}] / d ${n} at position ${positionOf(dims, i)} = ${v}`));
         // Output 0 of causal attention sees key 0 alone: its softmax is constant in q and k.

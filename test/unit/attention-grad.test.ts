@@ -12,7 +12,7 @@ import { structuralMask } from '../../engine/src/model/attention-masks';
 import { MASK_VALUE } from '../../engine/src/model/transformer';
 import { parseAttention } from '../../engine/src/model/variants';
 import type { TransformerSpec } from '../../engine/src/model/spec';
-import { createRng } from '../../engine/src/util/rng';
+import { normalizedError, randoms, readTensor } from './helpers/tf-check';
 
 const B = 1;
 const H = 2;
@@ -47,11 +47,6 @@ const label = (c: Case) => `${c.attention} ${c.kind} S=${c.seq}`;
 
 function specOf(c: Case): TransformerSpec {
   return { layers: 2, hidden: H * D, heads: H, ffn: 8, vocab: 10, maxSeq: MAX_SEQ, kind: c.kind, attention: parseAttention(c.attention) };
-}
-
-function randoms(n: number, seed: number, std = 1): Float32Array {
-  const rng = createRng(seed);
-  return Float32Array.from({ length: n }, () => rng.normal() * std);
 }
 
 /** Encoders get trailing padding (two keys); decoders none. */
@@ -146,13 +141,6 @@ test('the comparison catches a wrong mask: layer 0 against layer 1\'s random blo
   assert.ok(diff > 1e-3, `diff ${diff}`);
 });
 
-/** The values of a tensor returned from tidy, which is then disposed. */
-function read(tf: Tf, t: Tensor): Float32Array {
-  const values = t.dataSync() as Float32Array;
-  tf.dispose(t);
-  return values;
-}
-
 /** Normalized error ‖g − fd‖ / max(‖g‖, ‖fd‖) of tf.grads against central differences. */
 function gradientError(tf: Tf, c: Case): Record<string, number> {
   const x = inputsFor(c, 23);
@@ -168,8 +156,8 @@ function gradientError(tf: Tf, c: Case): Record<string, number> {
     const [q, k, v, e] = linformer ? ts : [...ts, tf.zeros([MAX_SEQ, 1])];
     return tf.sum(tf.mul(run(tf, c, q, k, v, e), tf.tensor(weights, shape)));
   };
-  const lossAt = (vals: Record<string, Float32Array>) => read(tf, tf.tidy(() => loss(...names.map((n) => tf.tensor(vals[n], shapes[n])))))[0];
-  const grads = tf.tidy(() => tf.grads(loss)(names.map((n) => tf.tensor(values[n], shapes[n])))).map((g) => read(tf, g));
+  const lossAt = (vals: Record<string, Float32Array>) => readTensor(tf, tf.tidy(() => loss(...names.map((n) => tf.tensor(vals[n], shapes[n])))))[0];
+  const grads = tf.tidy(() => tf.grads(loss)(names.map((n) => tf.tensor(values[n], shapes[n])))).map((g) => readTensor(tf, g));
   const eps = 1e-2;
   const out: Record<string, number> = {};
   names.forEach((n, gi) => {
@@ -182,16 +170,8 @@ function gradientError(tf: Tf, c: Case): Record<string, number> {
       fd[i] = (lossAt(plus) - lossAt(minus)) / (2 * eps);
     }
     const g = grads[gi];
-    let num = 0;
-    let gn = 0;
-    let fn = 0;
-    for (let i = 0; i < fd.length; i++) {
-      num += (g[i] - fd[i]) ** 2;
-      gn += g[i] ** 2;
-      fn += fd[i] ** 2;
-    }
-    assert.ok(gn > 1e-6, `${label(c)}: gradient wrt ${n} is zero`);
-    out[n] = Math.sqrt(num) / Math.max(Math.sqrt(gn), Math.sqrt(fn));
+    assert.ok(g.reduce((a, x) => a + x * x, 0) > 1e-6, `${label(c)}: gradient wrt ${n} is zero`);
+    out[n] = normalizedError(g, fd);
   });
   return out;
 }
@@ -213,7 +193,7 @@ test('the gathered-block gradient runs on wasm (no UnsortedSegmentSum) and equal
   const gradsOn = async (backend: 'cpu' | 'wasm') => {
     const { tf } = await loadTf(backend);
     const loss = (q: Tensor, k: Tensor, v: Tensor) => tf.sum(tf.square(run(tf, c, q, k, v, tf.zeros([1, 1]))));
-    return tf.tidy(() => tf.grads(loss)([tf.tensor(x.q, shape), tf.tensor(x.k, shape), tf.tensor(x.v, shape)])).map((g) => read(tf, g));
+    return tf.tidy(() => tf.grads(loss)([tf.tensor(x.q, shape), tf.tensor(x.k, shape), tf.tensor(x.v, shape)])).map((g) => readTensor(tf, g));
   };
   const cpu = await gradsOn('cpu');
   const wasm = await gradsOn('wasm');

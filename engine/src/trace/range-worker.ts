@@ -4,6 +4,7 @@
  * (its columns transferred, not copied). Kept alive between imports by range-workers.ts.
  */
 import { parentPort } from 'node:worker_threads';
+import { toErrorValue } from '../util/errors';
 import { partBuffers, partOf } from './collect-part';
 import { TraceCollector } from './collect';
 import { readTraceRange } from './read-trace';
@@ -22,7 +23,6 @@ async function read(m: ToRangeWorker): Promise<void> {
     const part = partOf(c);
     post({ type: 'done', part, summary }, partBuffers(part));
   } catch (e) {
-    const err = e as { code?: unknown; message?: unknown };
-    post({ type: 'error', code: typeof err.code === 'string' ? err.code : 'internal', message: String(err.message ?? e) });
+    post({ type: 'error', ...toErrorValue(e) });
   }
 }

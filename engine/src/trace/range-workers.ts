@@ -15,7 +15,7 @@ export interface ToRangeWorker {
   range: TraceRange;
 }
 
-export type FromRangeWorker = { type: 'progress'; bytesRead: number } | { type: 'done'; part: CollectorPart; summary: ScanSummary } | { type: 'error'; code: string; message: string };
+export type FromRangeWorker = { type: 'progress'; bytesRead: number } | { type: 'done'; part: CollectorPart; summary: ScanSummary } | { type: 'error'; code: ErrorCode; message: string; hint?: string };
 
 const IDLE_MS = 60_000;
 const idle: Worker[] = [];
@@ -48,7 +48,7 @@ export async function readRangeOnWorker(task: ToRangeWorker, onProgress: (bytesR
         reusable = true;
         done();
         if (m.type === 'done') resolve({ part: m.part, summary: m.summary });
-        else reject(new TwbError(m.code as ErrorCode, m.message));
+        else reject(new TwbError(m.code, m.message, m.hint));
       };
       const onError = (e: Error) => (done(), reject(new TwbError('internal', `a trace import worker failed: ${e.message}`)));
       const onExit = (code: number) => (done(), reject(new TwbError('internal', `a trace import worker stopped (exit code ${code})`)));
